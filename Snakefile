@@ -1,0 +1,250 @@
+"""gdpipe: the origin notebook's three gradient-descent experiments as one seeded pipeline.
+
+Settings come from params.yaml (or the one file given with --configfile). Each rule receives the
+exact params keys its script reads as `params:` and its code as `input:`, so Snakemake re-runs a
+job exactly when something it depends on changes. The commands are the ones dvc.yaml runs.
+"""
+
+import os
+import sys
+from pathlib import Path
+
+from gdpipe.errors import ParamsError
+from gdpipe.params import read_params, read_raw_params
+from gdpipe.pipeline import EXPERIMENTS, MODELS, step_code, step_settings
+
+
+# One file holds every setting: the scripts read it themselves, so a `--config` override (which
+# the scripts would never see) is refused rather than silently ignored.
+PARAMS_FILE = str((workflow.overwrite_configfiles or ["params.yaml"])[-1])
+
+
+configfile: PARAMS_FILE
+
+
+try:
+    PARAMS = read_params(PARAMS_FILE)
+except ParamsError as err:
+    raise WorkflowError(str(err)) from None
+if config != read_raw_params(PARAMS_FILE):
+    raise WorkflowError(
+        f"gdpipe reads every setting from {PARAMS_FILE}: edit it, or pass a complete params "
+        "file with --configfile, instead of overriding keys with --config"
+    )
+GPU = 1 if PARAMS.device == "cuda" else 0
+
+# Jobs run `python`: make it the interpreter running Snakemake (the project's environment), even
+# when Snakemake was started as .venv/bin/snakemake without activating the environment.
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+
+wildcard_constraints:
+    experiment="|".join(EXPERIMENTS),
+    model="|".join(MODELS),
+
+
+def settings(step):
+    """Input function: the values of the params keys `step` reads for this job's experiment."""
+
+    def of_job(wildcards):
+        experiment = wildcards.get("experiment") or wildcards.get("model")
+        return step_settings(PARAMS, step, experiment)
+
+    return of_job
+
+
+rule all:
+    input:
+        "results/summary.md",
+        "results/summary.csv",
+        "results/plots/surface_trajectories.png",
+        "results/plots/surface_values.png",
+        "results/plots/quadratic_fit.png",
+        "results/plots/quadratic_loss.png",
+        "results/plots/linear_fit.png",
+        "results/plots/linear_loss.png",
+    default_target: True
+
+
+rule generate_data:
+    input:
+        code=step_code("generate"),
+    output:
+        "data/{experiment}/dataset.csv",
+    log:
+        "logs/generate_data/{experiment}.log",
+    params:
+        settings=settings("generate"),
+        file=PARAMS_FILE,
+    threads: 1
+    shell:
+        "python scripts/generate_data.py --params {params.file} --experiment {wildcards.experiment}"
+        " --out {output} --log {log}"
+
+
+rule split_data:
+    input:
+        data="data/{model}/dataset.csv",
+        code=step_code("split"),
+    output:
+        train="data/{model}/train.csv",
+        test="data/{model}/test.csv",
+    log:
+        "logs/split_data/{model}.log",
+    params:
+        settings=settings("split"),
+        file=PARAMS_FILE,
+    threads: 1
+    shell:
+        "python scripts/split_data.py --params {params.file} --experiment {wildcards.model}"
+        " --data {input.data} --train {output.train} --test {output.test} --log {log}"
+
+
+rule descend_surface:
+    input:
+        starts="data/surface/dataset.csv",
+        code=step_code("descend"),
+    output:
+        trajectories="results/surface/trajectories.csv",
+        history="results/surface/history.csv",
+        metrics="results/metrics/surface.json",
+    log:
+        "logs/descend_surface.log",
+    benchmark:
+        "benchmarks/descend_surface.tsv"
+    params:
+        settings=step_settings(PARAMS, "descend", "surface"),
+        file=PARAMS_FILE,
+    threads: 1
+    resources:
+        gpu=GPU,
+    shell:
+        "python scripts/descend.py --params {params.file} --starts {input.starts}"
+        " --trajectories {output.trajectories} --history {output.history}"
+        " --metrics {output.metrics} --log {log}"
+
+
+rule train_model:
+    input:
+        train="data/{model}/train.csv",
+        test="data/{model}/test.csv",
+        code=step_code("train"),
+    output:
+        checkpoint="results/{model}/checkpoint.pt",
+        history="results/{model}/history.csv",
+    log:
+        "logs/train_model/{model}.log",
+    benchmark:
+        "benchmarks/train_model/{model}.tsv"
+    params:
+        settings=settings("train"),
+        file=PARAMS_FILE,
+    threads: 1
+    resources:
+        gpu=GPU,
+    shell:
+        "python scripts/train.py --params {params.file} --experiment {wildcards.model}"
+        " --train {input.train} --test {input.test} --checkpoint {output.checkpoint}"
+        " --history {output.history} --log {log}"
+
+
+rule evaluate_model:
+    input:
+        checkpoint="results/{model}/checkpoint.pt",
+        train="data/{model}/train.csv",
+        test="data/{model}/test.csv",
+        code=step_code("evaluate"),
+    output:
+        metrics="results/metrics/{model}.json",
+        predictions="results/{model}/predictions.csv",
+    log:
+        "logs/evaluate_model/{model}.log",
+    params:
+        settings=settings("evaluate"),
+        file=PARAMS_FILE,
+    threads: 1
+    resources:
+        gpu=GPU,
+    shell:
+        "python scripts/evaluate.py --params {params.file} --experiment {wildcards.model}"
+        " --checkpoint {input.checkpoint} --train {input.train} --test {input.test}"
+        " --metrics {output.metrics} --predictions {output.predictions} --log {log}"
+
+
+rule plot_surface:
+    input:
+        trajectories="results/surface/trajectories.csv",
+        history="results/surface/history.csv",
+        code=step_code("plot"),
+    output:
+        fit="results/plots/surface_trajectories.png",
+        loss="results/plots/surface_values.png",
+    log:
+        "logs/plot/surface.log",
+    params:
+        settings=step_settings(PARAMS, "plot", "surface"),
+        file=PARAMS_FILE,
+    threads: 1
+    shell:
+        "python scripts/plot.py --params {params.file} --experiment surface"
+        " --table {input.trajectories} --history {input.history}"
+        " --fit-plot {output.fit} --loss-plot {output.loss} --log {log}"
+
+
+rule plot_quadratic:
+    input:
+        train="data/quadratic/train.csv",
+        test="data/quadratic/test.csv",
+        history="results/quadratic/history.csv",
+        code=step_code("plot"),
+    output:
+        fit="results/plots/quadratic_fit.png",
+        loss="results/plots/quadratic_loss.png",
+    log:
+        "logs/plot/quadratic.log",
+    params:
+        settings=step_settings(PARAMS, "plot", "quadratic"),
+        file=PARAMS_FILE,
+    threads: 1
+    shell:
+        "python scripts/plot.py --params {params.file} --experiment quadratic"
+        " --table {input.train} {input.test} --history {input.history}"
+        " --fit-plot {output.fit} --loss-plot {output.loss} --log {log}"
+
+
+rule plot_linear:
+    input:
+        predictions="results/linear/predictions.csv",
+        metrics="results/metrics/linear.json",
+        history="results/linear/history.csv",
+        code=step_code("plot"),
+    output:
+        fit="results/plots/linear_fit.png",
+        loss="results/plots/linear_loss.png",
+    log:
+        "logs/plot/linear.log",
+    params:
+        settings=step_settings(PARAMS, "plot", "linear"),
+        file=PARAMS_FILE,
+    threads: 1
+    shell:
+        "python scripts/plot.py --params {params.file} --experiment linear"
+        " --table {input.predictions} --metrics {input.metrics} --history {input.history}"
+        " --fit-plot {output.fit} --loss-plot {output.loss} --log {log}"
+
+
+rule summarize:
+    input:
+        metrics=expand("results/metrics/{experiment}.json", experiment=EXPERIMENTS),
+        code=step_code("summarize"),
+    output:
+        csv="results/summary.csv",
+        markdown="results/summary.md",
+    log:
+        "logs/summarize.log",
+    params:
+        file=PARAMS_FILE,
+    threads: 1
+    shell:
+        "python scripts/summarize.py --params {params.file} --metrics {input.metrics}"
+        " --csv {output.csv} --markdown {output.markdown} --log {log}"

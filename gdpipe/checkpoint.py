@@ -1,0 +1,83 @@
+"""Checkpoints hold tensors and plain values only, so torch.load(weights_only=True) reads them.
+
+A checkpoint carries the model's name and constructor arguments, so it rebuilds its own model,
+plus how training ended. Loading never unpickles code: anything else is refused with a
+CheckpointError naming the file.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+import zipfile
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from gdpipe import io as gio
+from gdpipe.errors import CheckpointError
+from gdpipe.models import MODELS, build_model
+
+FORMAT = "gdpipe-checkpoint"
+FORMAT_VERSION = 1
+
+
+def save_checkpoint(path: str | Path, name: str, model: nn.Module, **info) -> None:
+    """Write model `name` and plain-value `info` (status, config, ...) atomically."""
+    payload = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "model": name,
+        "model_args": {},
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        **info,
+    }
+    # Serialise to memory first: torch.save names the archive after the file it writes, so a
+    # temporary file name would leak into the bytes.
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    gio.write_bytes(path, buffer.getvalue())
+
+
+def _read(path: Path) -> dict:
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint not found")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        first_line = str(err).strip().splitlines()[0]
+        raise CheckpointError(
+            f"{path}: refused: the file holds objects other than tensors and plain values, "
+            f"which gdpipe never unpickles ({first_line})"
+        ) from None
+    except (RuntimeError, EOFError, OSError, zipfile.BadZipFile, ValueError) as err:
+        raise CheckpointError(
+            f"{path}: not a readable torch checkpoint, truncated or another format ({err})"
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+        raise CheckpointError(f"{path}: a torch file but not a gdpipe checkpoint")
+    if payload.get("format_version") != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint format version {payload.get('format_version')!r}; this gdpipe "
+            f"reads version {FORMAT_VERSION}"
+        )
+    return payload
+
+
+def load_checkpoint(path: str | Path, expected_model: str) -> tuple[nn.Module, dict]:
+    """Rebuild the model stored at `path`; return it with the checkpoint's other values."""
+    path = Path(path)
+    payload = _read(path)
+    name = payload.get("model")
+    if name != expected_model:
+        raise CheckpointError(f"{path}: checkpoint of model {name!r}, expected {expected_model!r}")
+    if name not in MODELS:
+        raise CheckpointError(f"{path}: unknown model {name!r}; known: {', '.join(MODELS)}")
+    model = build_model(name, **payload["model_args"])
+    try:
+        model.load_state_dict(payload["state_dict"])
+    except (RuntimeError, TypeError, KeyError) as err:
+        raise CheckpointError(f"{path}: weights do not fit model {name!r} ({err})") from None
+    info = {k: v for k, v in payload.items() if k not in ("state_dict", "model_args")}
+    return model, info

@@ -1,0 +1,63 @@
+"""What every script shares: the common arguments, logging to the job's log, clean failure."""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import logging
+import sys
+from collections.abc import Callable
+
+from gdpipe.errors import GdpipeError
+
+log = logging.getLogger("gdpipe")
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    """An argument parser with the arguments every step takes: --params and --log."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--params", default="params.yaml", help="the params file (default: %(default)s)")
+    p.add_argument("--log", help="append the step's log here as well as to stderr")
+    return p
+
+
+def _setup_logging(log_file: str | None) -> None:
+    # With a log file the terminal gets only warnings and errors; without, it gets everything.
+    terminal = logging.StreamHandler(sys.stderr)
+    handlers: list[logging.Handler] = [terminal]
+    if log_file:
+        terminal.setLevel(logging.WARNING)
+        handlers.append(logging.FileHandler(log_file, mode="w", encoding="utf-8"))
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s",
+                        handlers=handlers, force=True)
+
+
+def main(step: Callable[[argparse.Namespace], None], arguments: argparse.ArgumentParser) -> None:
+    """Parse arguments, log, run the step; a GdpipeError becomes one line and exit status 2."""
+    args = arguments.parse_args()
+    _setup_logging(args.log)
+    try:
+        step(args)
+    except GdpipeError as err:
+        log.error("%s", err)
+        sys.exit(2)
+
+
+class _LogStream:
+    """A file-like sink that turns tqdm's redraws into log lines."""
+
+    def write(self, text: str) -> None:
+        text = text.strip("\r\n ")
+        if text:
+            log.info("%s", text)
+
+    def flush(self) -> None:
+        pass
+
+
+def progress(description: str) -> Callable:
+    """A tqdm wrapper for training loops whose bar goes to the log (a few lines, not thousands)."""
+    from tqdm import tqdm
+
+    return functools.partial(tqdm, desc=description, file=_LogStream(), mininterval=2.0,
+                             ascii=True, dynamic_ncols=False, ncols=80)

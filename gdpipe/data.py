@@ -1,0 +1,56 @@
+"""Seeded synthetic data sets and the train/test split; pure functions of their arguments."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from gdpipe.params import LinearParams, QuadraticParams, SurfaceParams
+
+# The columns each experiment's table holds: (input, target) for the two regressions.
+COLUMNS = {
+    "surface": ("x1", "x2"),
+    "quadratic": ("t", "speed"),
+    "linear": ("x", "y"),
+}
+
+
+def generate_starts(p: SurfaceParams) -> pd.DataFrame:
+    """n_starts points drawn uniformly from [low, high)^2 (the notebook's rand(n, 2) * 10)."""
+    rng = np.random.default_rng(p.seed)
+    starts = rng.uniform(p.low, p.high, size=(p.n_starts, 2))
+    return pd.DataFrame(starts, columns=list(COLUMNS["surface"]))
+
+
+def generate_quadratic(p: QuadraticParams) -> pd.DataFrame:
+    """The notebook's speed-vs-time series: randn(n)*noise + 0.75*(t - centre)^2 + 1."""
+    rng = np.random.default_rng(p.seed)
+    t = np.arange(p.n_points, dtype=np.float64)
+    centre = (p.n_points - 1) / 2  # 9.5 for the notebook's 20 points
+    speed = rng.standard_normal(p.n_points) * p.noise + 0.75 * (t - centre) ** 2 + 1
+    return pd.DataFrame({"t": t, "speed": speed})
+
+
+def generate_linear(p: LinearParams) -> pd.DataFrame:
+    """y = weight*x + bias on x = arange(start, end, step), noise-free as in the notebook."""
+    x = np.arange(p.start, p.end, p.step, dtype=np.float64)
+    return pd.DataFrame({"x": x, "y": p.weight * x + p.bias})
+
+
+def generate(experiment: str, p) -> pd.DataFrame:
+    """The data set of one experiment."""
+    generators = {
+        "surface": generate_starts,
+        "quadratic": generate_quadratic,
+        "linear": generate_linear,
+    }
+    return generators[experiment](p)
+
+
+def split(frame: pd.DataFrame, test_size: float, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """scikit-learn's shuffled train/test split; rows keep their values, order is the shuffle."""
+    # Imported here: scikit-learn takes seconds to import and only this step needs it.
+    from sklearn.model_selection import train_test_split
+
+    train, test = train_test_split(frame, test_size=test_size, random_state=seed)
+    return train.reset_index(drop=True), test.reset_index(drop=True)

@@ -1,0 +1,132 @@
+"""Every file gdpipe reads or writes goes through here.
+
+Writes are atomic: bytes go to a hidden temporary file in the target's folder and are renamed over
+the target only when complete, so a killed job never leaves a file that looks finished. Reads of
+tables are checked: a bad file gives a DataError naming the file, row and column.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from gdpipe.errors import DataError
+
+
+def _read_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; rename it onto `path` if the block succeeds."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp)
+    tmp.chmod(0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the permissions open() would
+    try:
+        yield tmp
+        with tmp.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_bytes(path: str | Path, data: bytes) -> None:
+    """Write bytes atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text(path: str | Path, text: str) -> None:
+    """Write UTF-8 text atomically."""
+    write_bytes(path, text.encode("utf-8"))
+
+
+def _json_safe(value):
+    # JSON has no NaN or Infinity; a diverged run's numbers become null.
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def write_json(path: str | Path, record: dict) -> None:
+    """Write a flat dict as sorted, indented JSON."""
+    clean = {key: _json_safe(value) for key, value in record.items()}
+    write_text(path, json.dumps(clean, indent=2, sort_keys=True) + "\n")
+
+
+def write_table(path: str | Path, frame: pd.DataFrame) -> None:
+    """Write a DataFrame as CSV; floats in shortest round-trip form, so bytes depend on values only."""
+    write_text(path, frame.to_csv(index=False, lineterminator="\n"))
+
+
+def save_figure(path: str | Path, figure) -> None:
+    """Render a matplotlib figure to PNG with no version or date metadata."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
+    write_bytes(path, buffer.getvalue())
+
+
+def read_json(path: str | Path) -> dict:
+    """Read a JSON object written by write_json."""
+    path = Path(path)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found") from None
+    except (OSError, ValueError) as err:
+        raise DataError(f"{path}: not a readable JSON file ({err})") from err
+    if not isinstance(record, dict):
+        raise DataError(f"{path}: expected a JSON object, got {type(record).__name__}")
+    return record
+
+
+def read_table(path: str | Path, columns: Sequence[str], min_rows: int = 1,
+               text_columns: Sequence[str] = ()) -> pd.DataFrame:
+    """Read a CSV that must hold exactly `columns`, at least `min_rows` rows, and finite numbers
+    in every column but `text_columns`."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{path}: file not found")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise DataError(f"{path}: not a readable CSV file ({str(err).strip()})") from err
+    if list(frame.columns) != list(columns):
+        raise DataError(
+            f"{path}: expected columns {', '.join(columns)}; found {', '.join(map(str, frame.columns))}"
+        )
+    for column in columns:
+        if column in text_columns:
+            continue
+        numbers = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
+        bad = np.flatnonzero(~np.isfinite(numbers))
+        if bad.size:
+            row = int(bad[0])
+            # +2: one for the header line, one because people count lines from 1.
+            raise DataError(
+                f"{path}: line {row + 2}, column {column}: {frame[column].iloc[row]!r} is not a "
+                "finite number"
+            )
+        frame[column] = numbers
+    if len(frame) < min_rows:
+        raise DataError(f"{path}: {len(frame)} rows; at least {min_rows} needed")
+    return frame

@@ -1,0 +1,46 @@
+"""The two trainable models of the notebook, as nn.Modules that a checkpoint can rebuild by name."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+class QuadraticModel(nn.Module):
+    """speed = a*t^2 + b*t + c; the coefficients start as randn(3), as in the notebook."""
+
+    def __init__(self, generator: torch.Generator | None = None) -> None:
+        super().__init__()
+        self.coefficients = nn.Parameter(torch.randn(3, generator=generator, dtype=torch.float32))
+
+    def forward(self, t: torch.Tensor) -> torch.Tensor:  # (N,) -> (N,)
+        a, b, c = self.coefficients
+        return a * t**2 + b * t + c
+
+    def learned(self) -> dict[str, float]:
+        a, b, c = self.coefficients.tolist()
+        return {"a": a, "b": b, "c": c}
+
+
+class LinearModel(nn.Module):
+    """y = weight*x + bias with scalar parameters starting as rand(1), as in the notebook."""
+
+    def __init__(self, generator: torch.Generator | None = None) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.rand(1, generator=generator, dtype=torch.float32))
+        self.bias = nn.Parameter(torch.rand(1, generator=generator, dtype=torch.float32))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (N,) -> (N,)
+        return self.weight * x + self.bias
+
+    def learned(self) -> dict[str, float]:
+        return {"weight": self.weight.item(), "bias": self.bias.item()}
+
+
+MODELS: dict[str, type[nn.Module]] = {"quadratic": QuadraticModel, "linear": LinearModel}
+
+
+def build_model(name: str, seed: int | None = None, **model_args) -> nn.Module:
+    """A fresh model of the named kind; with a seed, its initial parameters are reproducible."""
+    generator = None if seed is None else torch.Generator().manual_seed(seed)
+    return MODELS[name](generator=generator, **model_args)

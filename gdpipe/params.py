@@ -1,0 +1,265 @@
+"""Load and validate params.yaml: the one place settings live.
+
+Each section is a frozen dataclass; a field's metadata is its rule, so the schema, the typed
+settings and the error messages come from one definition. Importing this module must stay cheap
+(no torch): the Snakefile imports it on every start.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gdpipe.errors import ParamsError
+
+DEVICES = ("auto", "cpu", "cuda")
+SURFACES = ("sincos", "himmelblau", "rosenbrock")  # keep in step with gdpipe.objectives
+OPTIMIZERS = ("sgd", "adam", "rmsprop")  # keep in step with gdpipe.training
+LOSSES = ("l1", "mse")
+
+
+def _rule(kind: type, *, low=None, high=None, open_low=False, open_high=False, choices=()):
+    return field(
+        metadata={
+            "kind": kind,
+            "low": low,
+            "high": high,
+            "open_low": open_low,
+            "open_high": open_high,
+            "choices": choices,
+        }
+    )
+
+
+def _integer(low=None):
+    return _rule(int, low=low)
+
+
+def _number(low=None, *, open_low=False, high=None, open_high=False):
+    return _rule(float, low=low, open_low=open_low, high=high, open_high=open_high)
+
+
+def _positive():
+    return _number(0.0, open_low=True)
+
+
+def _fraction():
+    return _number(0.0, open_low=True, high=1.0, open_high=True)
+
+
+def _choice(choices):
+    return _rule(str, choices=choices)
+
+
+@dataclass(frozen=True)
+class SurfaceParams:
+    """Example 1: plain gradient descent from many random starts on a 2-D surface."""
+
+    name: str = _choice(SURFACES)
+    seed: int = _integer(0)
+    n_starts: int = _integer(1)
+    steps: int = _integer(1)
+    lr: float = _positive()
+    low: float = _number()
+    high: float = _number()
+
+    def relations(self):
+        if not self.low < self.high:
+            yield "low", f"must be below surface.high ({self.high}), got {self.low}"
+
+
+@dataclass(frozen=True)
+class QuadraticParams:
+    """Example 2: a*t^2 + b*t + c fitted to noisy speed-vs-time data by hand-written steps."""
+
+    seed: int = _integer(0)
+    init_seed: int = _integer(0)
+    n_points: int = _integer(4)
+    noise: float = _number(0.0)
+    test_size: float = _fraction()
+    split_seed: int = _integer(0)
+    lr: float = _positive()
+    epochs: int = _integer(1)
+
+    def relations(self):
+        yield from _split_relations(self.n_points, self.test_size, "n_points")
+
+
+@dataclass(frozen=True)
+class LinearParams:
+    """Example 3: an nn.Module linear regression on y = weight*x + bias trained with torch.optim."""
+
+    seed: int = _integer(0)
+    weight: float = _number()
+    bias: float = _number()
+    start: float = _number()
+    end: float = _number()
+    step: float = _positive()
+    test_size: float = _fraction()
+    split_seed: int = _integer(0)
+    optimizer: str = _choice(OPTIMIZERS)
+    loss: str = _choice(LOSSES)
+    lr: float = _positive()
+    epochs: int = _integer(1)
+    batch_size: int = _integer(1)
+
+    @property
+    def n_points(self) -> int:
+        """How many points np.arange(start, end, step) yields."""
+        return max(0, math.ceil((self.end - self.start) / self.step))
+
+    def relations(self):
+        if not self.start < self.end:
+            yield "start", f"must be below linear.end ({self.end}), got {self.start}"
+            return
+        yield from _split_relations(self.n_points, self.test_size, "step")
+
+
+def _split_relations(n_points: int, test_size: float, key: str):
+    # train_test_split gives ceil(n * test_size) test rows; both sides need at least 2 rows
+    # so that a loss over each is more than a single residual.
+    n_test = math.ceil(n_points * test_size)
+    if n_test < 2 or n_points - n_test < 2:
+        yield key, (
+            f"gives {n_points} points, which test_size {test_size} splits into "
+            f"{n_points - n_test} train / {n_test} test; each side needs at least 2"
+        )
+
+
+@dataclass(frozen=True)
+class Params:
+    """All of params.yaml, validated."""
+
+    device: str
+    surface: SurfaceParams
+    quadratic: QuadraticParams
+    linear: LinearParams
+
+
+SECTIONS = {"surface": SurfaceParams, "quadratic": QuadraticParams, "linear": LinearParams}
+TOP_LEVEL = ("device", *SECTIONS)
+
+
+def _allowed(meta) -> str:
+    if meta["choices"]:
+        return "one of " + ", ".join(repr(c) for c in meta["choices"])
+    noun = "an integer" if meta["kind"] is int else "a number"
+    bounds = []
+    if meta["low"] is not None:
+        bounds.append(f"{'>' if meta['open_low'] else '>='} {meta['low']:g}")
+    if meta["high"] is not None:
+        bounds.append(f"{'<' if meta['open_high'] else '<='} {meta['high']:g}")
+    return noun + (" " + " and ".join(bounds) if bounds else "")
+
+
+def _coerce(value: Any, meta) -> Any:
+    """Return the value as the field's type, or raise ValueError saying what is wrong."""
+    kind = meta["kind"]
+    if kind is str:
+        if value not in meta["choices"]:
+            raise ValueError("unknown name")
+        return value
+    if isinstance(value, str):
+        hint = ""
+        try:
+            float(value)
+            hint = " (YAML 1.1 reads 1e-3 as text: write 0.001 or 1.0e-3)"
+        except ValueError:
+            pass
+        raise ValueError(f"got text, not a number{hint}")
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"got {type(value).__name__}")
+    if kind is int and not isinstance(value, int):
+        raise ValueError("got a non-integer")
+    if kind is float and not math.isfinite(value):
+        raise ValueError("not finite")
+    value = kind(value)
+    low, high = meta["low"], meta["high"]
+    if low is not None and (value < low or (meta["open_low"] and value == low)):
+        raise ValueError("out of range")
+    if high is not None and (value > high or (meta["open_high"] and value == high)):
+        raise ValueError("out of range")
+    return value
+
+
+def _unknown_key(key: str, allowed, prefix: str) -> str:
+    close = difflib.get_close_matches(key, allowed, n=1)
+    hint = f"; did you mean {prefix}{close[0]}?" if close else ""
+    return f"unknown key {prefix}{key}{hint} (allowed: {', '.join(allowed)})"
+
+
+def _validate_section(name: str, raw: Any, cls) -> tuple[Any, list[str]]:
+    if not isinstance(raw, dict):
+        return None, [f"{name}: expected a mapping of settings, got {type(raw).__name__}"]
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    errors = [_unknown_key(str(k), list(fields), f"{name}.") for k in raw if k not in fields]
+    values = {}
+    for key, spec in fields.items():
+        if key not in raw:
+            errors.append(f"missing key {name}.{key} ({_allowed(spec.metadata)})")
+            continue
+        try:
+            values[key] = _coerce(raw[key], spec.metadata)
+        except ValueError as why:
+            errors.append(
+                f"{name}.{key} = {raw[key]!r} is invalid ({why}): "
+                f"expected {_allowed(spec.metadata)}"
+            )
+    if errors:
+        return None, errors
+    section = cls(**values)
+    errors = [f"{name}.{key}: {message}" for key, message in section.relations()]
+    return (None if errors else section), errors
+
+
+def validate_params(raw: Any, source: str = "params.yaml") -> Params:
+    """Check a loaded params mapping and return it typed; raise ParamsError listing every problem."""
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{source}: expected a mapping at the top level, got {type(raw).__name__}")
+    errors = [_unknown_key(str(k), list(TOP_LEVEL), "") for k in raw if k not in TOP_LEVEL]
+    device = raw.get("device")
+    if "device" not in raw:
+        errors.append(f"missing key device (one of {', '.join(map(repr, DEVICES))})")
+    elif device not in DEVICES:
+        errors.append(
+            f"device = {device!r} is invalid: expected one of {', '.join(map(repr, DEVICES))}"
+        )
+    sections = {}
+    for name, cls in SECTIONS.items():
+        if name not in raw:
+            errors.append(f"missing section {name}")
+            continue
+        sections[name], section_errors = _validate_section(name, raw[name], cls)
+        errors.extend(section_errors)
+    if errors:
+        raise ParamsError(f"{source}: " + "\n  ".join(["invalid params", *errors]))
+    return Params(device=device, **sections)
+
+
+def read_raw_params(path: str | Path) -> Any:
+    """The params file as YAML data, unvalidated; ParamsError if unreadable or not YAML."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise ParamsError(f"{path}: cannot read params file ({err.strerror})") from err
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        raise ParamsError(f"{path}: not valid YAML: {err}") from err
+
+
+def read_params(path: str | Path) -> Params:
+    """Read and validate a params file."""
+    return validate_params(read_raw_params(path), source=str(path))
+
+
+def as_dict(section) -> dict:
+    """A section as a plain dict (what Snakemake's params and checkpoints store)."""
+    return dataclasses.asdict(section)

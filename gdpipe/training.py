@@ -1,0 +1,140 @@
+"""The three training loops of the notebook. Pure: tensors in, results out, no files.
+
+Every loop stops at the first non-finite loss or parameter and reports `status="diverged"` with
+the 1-based step, so a bad learning rate ends one experiment cleanly instead of writing NaNs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from gdpipe.objectives import Surface
+
+Progress = Callable[[Iterable], Iterable]
+
+OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop}
+LOSSES = {"l1": nn.functional.l1_loss, "mse": nn.functional.mse_loss}
+
+
+def _no_progress(iterable: Iterable) -> Iterable:
+    return iterable
+
+
+@dataclass
+class TrainResult:
+    """What a loop produced: per-epoch (or per-step) history rows and how it ended."""
+
+    history: list[dict] = field(default_factory=list)
+    status: str = "ok"
+    diverged_step: int | None = None
+
+    def diverge(self, step: int) -> None:
+        self.status, self.diverged_step = "diverged", step
+
+
+@dataclass
+class DescentResult(TrainResult):
+    """Plain gradient descent on a surface: positions and values of every start at every step."""
+
+    positions: torch.Tensor | None = None  # (S+1, N, 2)
+    values: torch.Tensor | None = None  # (S+1, N)
+
+
+def descend(surface: Surface, starts: torch.Tensor, lr: float, steps: int,
+            progress: Progress = _no_progress) -> DescentResult:
+    """x <- x - lr * grad f(x) for all N starts at once (starts: (N, 2))."""
+    result = DescentResult()
+    x = starts.clone()
+    positions, values = [x], [surface.value(x)]
+    for step in progress(range(1, steps + 1)):
+        x = x - lr * surface.gradient(x)
+        value = surface.value(x)
+        if not (torch.isfinite(x).all() and torch.isfinite(value).all()):
+            result.diverge(step)
+            break
+        positions.append(x)
+        values.append(value)
+    result.positions, result.values = torch.stack(positions), torch.stack(values)
+    result.history = [
+        {"step": s, "mean_value": v.mean().item(), "min_value": v.min().item()}
+        for s, v in enumerate(result.values)
+    ]
+    return result
+
+
+def _finite(model: nn.Module, loss: torch.Tensor) -> bool:
+    return bool(torch.isfinite(loss)) and all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def _evaluate(model: nn.Module, loss_fn, x: torch.Tensor, y: torch.Tensor) -> float:
+    with torch.inference_mode():
+        return loss_fn(model(x), y).item()
+
+
+def train_quadratic(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor],
+                    test: tuple[torch.Tensor, torch.Tensor], lr: float, epochs: int,
+                    progress: Progress = _no_progress) -> TrainResult:
+    """Full-batch MSE descent with autograd and a hand-written update (no torch.optim).
+
+    Row e of the history holds the loss the update of epoch e saw, the test loss and the
+    coefficients after it; row 0 is the starting point.
+    """
+    (t, y), (t_test, y_test) = train, test
+    loss_fn = nn.functional.mse_loss
+    result = TrainResult()
+    result.history.append(_quadratic_row(model, 0, _evaluate(model, loss_fn, t, y), test, loss_fn))
+    for epoch in progress(range(1, epochs + 1)):
+        loss = loss_fn(model(t), y)
+        loss.backward()
+        with torch.no_grad():  # the update itself must not be recorded by autograd
+            for p in model.parameters():
+                p -= lr * p.grad
+                p.grad = None
+        if not _finite(model, loss):
+            result.diverge(epoch)
+            break
+        result.history.append(_quadratic_row(model, epoch, loss.item(), test, loss_fn))
+    return result
+
+
+def _quadratic_row(model, epoch, train_loss, test, loss_fn) -> dict:
+    test_loss = _evaluate(model, loss_fn, *test)
+    return {"epoch": epoch, "train_loss": train_loss, "test_loss": test_loss, **model.learned()}
+
+
+def train_linear(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor],
+                 test: tuple[torch.Tensor, torch.Tensor], optimizer: str, loss: str, lr: float,
+                 epochs: int, batch_size: int, progress: Progress = _no_progress) -> TrainResult:
+    """Minibatch training with torch.optim in the split's order (batch_size 1: per sample).
+
+    Row e of the history holds the mean of the batch losses seen during epoch e and the test
+    loss after it; row 0 is the starting point.
+    """
+    (x, y), (x_test, y_test) = train, test
+    loss_fn = LOSSES[loss]
+    opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)
+    result, step = TrainResult(), 0
+    result.history.append(_linear_row(model, 0, _evaluate(model, loss_fn, x, y), test, loss_fn))
+    for epoch in progress(range(1, epochs + 1)):
+        batch_losses = []
+        for i in range(0, len(x), batch_size):
+            step += 1
+            opt.zero_grad()
+            batch_loss = loss_fn(model(x[i : i + batch_size]), y[i : i + batch_size])
+            batch_loss.backward()
+            opt.step()
+            if not _finite(model, batch_loss):
+                result.diverge(step)
+                return result
+            batch_losses.append(batch_loss.detach())
+        train_loss = torch.stack(batch_losses).mean().item()
+        result.history.append(_linear_row(model, epoch, train_loss, test, loss_fn))
+    return result
+
+
+def _linear_row(model, epoch, train_loss, test, loss_fn) -> dict:
+    return {"epoch": epoch, "train_loss": train_loss, "test_loss": _evaluate(model, loss_fn, *test)}

@@ -1,0 +1,30 @@
+"""Run gradient descent on a surface from every start at once (notebook Example 1)."""
+
+from gdpipe import cli, io
+from gdpipe.data import COLUMNS
+from gdpipe.devices import make_deterministic, resolve_device
+from gdpipe.experiments import run_surface
+from gdpipe.params import read_params
+
+
+def step(args):
+    params = read_params(args.params)
+    make_deterministic()
+    starts = io.read_table(args.starts, COLUMNS["surface"])
+    trajectories, history, metrics = run_surface(
+        params.surface, starts, resolve_device(params.device), cli.progress("descent")
+    )
+    io.write_table(args.trajectories, trajectories)
+    io.write_table(args.history, history)
+    io.write_json(args.metrics, metrics)
+    cli.log.info("status %s, mean f %.4f -> %.4f", metrics["status"],
+                 metrics["mean_start_value"], metrics["mean_final_value"])
+
+
+if __name__ == "__main__":
+    arguments = cli.parser(__doc__)
+    arguments.add_argument("--starts", required=True, help="CSV of start points")
+    arguments.add_argument("--trajectories", required=True, help="CSV of every position")
+    arguments.add_argument("--history", required=True, help="CSV of the value per step")
+    arguments.add_argument("--metrics", required=True, help="JSON metrics to write")
+    cli.main(step, arguments)

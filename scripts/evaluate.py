@@ -1,0 +1,35 @@
+"""Reload a checkpoint, predict under torch.inference_mode and write metrics and predictions."""
+
+from gdpipe import cli, io
+from gdpipe.checkpoint import load_checkpoint
+from gdpipe.data import COLUMNS
+from gdpipe.devices import make_deterministic, resolve_device
+from gdpipe.evaluation import evaluate_model
+from gdpipe.experiments import loss_name
+from gdpipe.params import read_params
+
+
+def step(args):
+    params = read_params(args.params)
+    make_deterministic()
+    model, info = load_checkpoint(args.checkpoint, expected_model=args.experiment)
+    splits = {name: io.read_table(path, COLUMNS[args.experiment], min_rows=2)
+              for name, path in (("train", args.train), ("test", args.test))}
+    metrics, predictions = evaluate_model(
+        model, splits, COLUMNS[args.experiment], loss_name(args.experiment,
+        getattr(params, args.experiment)), info, resolve_device(params.device)
+    )
+    io.write_json(args.metrics, metrics)
+    io.write_table(args.predictions, predictions)
+    cli.log.info("%s metrics: %s", args.experiment, metrics)
+
+
+if __name__ == "__main__":
+    arguments = cli.parser(__doc__)
+    arguments.add_argument("--experiment", required=True, choices=["quadratic", "linear"])
+    arguments.add_argument("--checkpoint", required=True, help="checkpoint (.pt) to reload")
+    arguments.add_argument("--train", required=True, help="train CSV")
+    arguments.add_argument("--test", required=True, help="test CSV")
+    arguments.add_argument("--metrics", required=True, help="JSON metrics to write")
+    arguments.add_argument("--predictions", required=True, help="CSV of predictions to write")
+    cli.main(step, arguments)

@@ -1,0 +1,18 @@
+"""Generate one experiment's synthetic data set from its params section."""
+
+from gdpipe import cli, data, io
+from gdpipe.params import read_params
+
+
+def step(args):
+    p = getattr(read_params(args.params), args.experiment)
+    frame = data.generate(args.experiment, p)
+    io.write_table(args.out, frame)
+    cli.log.info("wrote %d rows to %s", len(frame), args.out)
+
+
+if __name__ == "__main__":
+    arguments = cli.parser(__doc__)
+    arguments.add_argument("--experiment", required=True, choices=sorted(data.COLUMNS))
+    arguments.add_argument("--out", required=True, help="CSV to write")
+    cli.main(step, arguments)

@@ -1,0 +1,22 @@
+"""Split one experiment's data set into train and test tables with scikit-learn."""
+
+from gdpipe import cli, data, io
+from gdpipe.params import read_params
+
+
+def step(args):
+    p = getattr(read_params(args.params), args.experiment)
+    frame = io.read_table(args.data, data.COLUMNS[args.experiment], min_rows=4)
+    train, test = data.split(frame, test_size=p.test_size, seed=p.split_seed)
+    io.write_table(args.train, train)
+    io.write_table(args.test, test)
+    cli.log.info("split %d rows into %d train / %d test", len(frame), len(train), len(test))
+
+
+if __name__ == "__main__":
+    arguments = cli.parser(__doc__)
+    arguments.add_argument("--experiment", required=True, choices=["quadratic", "linear"])
+    arguments.add_argument("--data", required=True, help="CSV to split")
+    arguments.add_argument("--train", required=True, help="train CSV to write")
+    arguments.add_argument("--test", required=True, help="test CSV to write")
+    cli.main(step, arguments)

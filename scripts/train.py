@@ -1,0 +1,37 @@
+"""Train one model (quadratic: hand-written steps; linear: torch.optim) and checkpoint it."""
+
+import pandas as pd
+
+from gdpipe import cli, io
+from gdpipe.checkpoint import save_checkpoint
+from gdpipe.data import COLUMNS
+from gdpipe.devices import make_deterministic, resolve_device
+from gdpipe.experiments import checkpoint_info, run_training
+from gdpipe.params import read_params
+
+
+def step(args):
+    params = read_params(args.params)
+    p = getattr(params, args.experiment)
+    make_deterministic()
+    train = io.read_table(args.train, COLUMNS[args.experiment], min_rows=2)
+    test = io.read_table(args.test, COLUMNS[args.experiment], min_rows=2)
+    model, result = run_training(args.experiment, p, train, test,
+                                 resolve_device(params.device), cli.progress(args.experiment))
+    if result.status != "ok":
+        cli.log.warning("%s diverged at step %d: non-finite loss or weights",
+                        args.experiment, result.diverged_step)
+    save_checkpoint(args.checkpoint, args.experiment, model, **checkpoint_info(p, result))
+    io.write_table(args.history, pd.DataFrame(result.history))
+    cli.log.info("%s: %s after %d epochs", args.experiment, result.status,
+                 len(result.history) - 1)
+
+
+if __name__ == "__main__":
+    arguments = cli.parser(__doc__)
+    arguments.add_argument("--experiment", required=True, choices=["quadratic", "linear"])
+    arguments.add_argument("--train", required=True, help="train CSV")
+    arguments.add_argument("--test", required=True, help="test CSV")
+    arguments.add_argument("--checkpoint", required=True, help="checkpoint (.pt) to write")
+    arguments.add_argument("--history", required=True, help="CSV of per-epoch losses")
+    cli.main(step, arguments)
