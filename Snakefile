@@ -33,9 +33,13 @@ if config != read_raw_params(PARAMS_FILE):
     )
 GPU = 1 if PARAMS.device == "cuda" else 0
 
-# Jobs run `python`: make it the interpreter running Snakemake (the project's environment), even
-# when Snakemake was started as .venv/bin/snakemake without activating the environment.
-os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+# Jobs run `python scripts/...`: make that the interpreter running Snakemake (the project's
+# environment, even when started as .venv/bin/snakemake without activating it), importing the
+# gdpipe beside this Snakefile (the code Snakemake tracks as input), not another installed copy.
+os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")])
+)
 
 
 wildcard_constraints:

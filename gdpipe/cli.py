@@ -28,8 +28,12 @@ def _setup_logging(log_file: str | None) -> None:
     if log_file:
         terminal.setLevel(logging.WARNING)
         handlers.append(logging.FileHandler(log_file, mode="w", encoding="utf-8"))
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s",
-                        handlers=handlers, force=True)
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        handlers=handlers,
+        force=True,
+    )
 
 
 def main(step: Callable[[argparse.Namespace], None], arguments: argparse.ArgumentParser) -> None:
@@ -59,5 +63,12 @@ def progress(description: str) -> Callable:
     """A tqdm wrapper for training loops whose bar goes to the log (a few lines, not thousands)."""
     from tqdm import tqdm
 
-    return functools.partial(tqdm, desc=description, file=_LogStream(), mininterval=2.0,
-                             ascii=True, dynamic_ncols=False, ncols=80)
+    return functools.partial(
+        tqdm,
+        desc=description,
+        file=_LogStream(),
+        mininterval=2.0,
+        ascii=True,
+        dynamic_ncols=False,
+        ncols=80,
+    )

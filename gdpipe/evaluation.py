@@ -18,8 +18,14 @@ def predict(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
         return model(x)
 
 
-def evaluate_model(model: nn.Module, splits: dict[str, pd.DataFrame], columns: tuple[str, str],
-                   loss: str, info: dict, device: torch.device) -> tuple[dict, pd.DataFrame]:
+def evaluate_model(
+    model: nn.Module,
+    splits: dict[str, pd.DataFrame],
+    columns: tuple[str, str],
+    loss: str,
+    info: dict,
+    device: torch.device,
+) -> tuple[dict, pd.DataFrame]:
     """Metrics (learned parameters, loss per split, status) and a table of every prediction."""
     model = model.to(device)
     x_name, y_name = columns
@@ -37,8 +43,14 @@ def evaluate_model(model: nn.Module, splits: dict[str, pd.DataFrame], columns: t
     return metrics, pd.concat(tables, ignore_index=True)
 
 
-def surface_metrics(surface: Surface, values: np.ndarray, positions: np.ndarray, status: str,
-                    diverged_step: int | None, tolerance: float = 1e-2) -> dict:
+def surface_metrics(
+    surface: Surface,
+    values: np.ndarray,
+    positions: np.ndarray,
+    status: str,
+    diverged_step: int | None,
+    tolerance: float = 1e-2,
+) -> dict:
     """Summary of a descent run; values (S+1, N) and positions (S+1, N, 2)."""
     start, final = values[0], values[-1]
     minima = np.array([m[:2] for m in surface.minima])  # (M, 2)

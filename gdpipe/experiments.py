@@ -18,14 +18,16 @@ from gdpipe.params import LinearParams, QuadraticParams, SurfaceParams, as_dict
 from gdpipe.training import Progress, TrainResult, descend, train_linear, train_quadratic
 
 
-def tensors(frame: pd.DataFrame, columns: tuple[str, ...], device: torch.device,
-            dtype=torch.float32) -> tuple[torch.Tensor, ...]:
+def tensors(
+    frame: pd.DataFrame, columns: tuple[str, ...], device: torch.device, dtype=torch.float32
+) -> tuple[torch.Tensor, ...]:
     """One tensor per column, on `device`."""
     return tuple(torch.tensor(frame[c].to_numpy(), dtype=dtype, device=device) for c in columns)
 
 
-def run_surface(p: SurfaceParams, starts: pd.DataFrame, device: torch.device,
-                progress: Progress) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def run_surface(
+    p: SurfaceParams, starts: pd.DataFrame, device: torch.device, progress: Progress
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Descend from every start at once; return trajectories, per-step history and metrics."""
     surface = get_surface(p.name)
     # float64: descent on a surface is about positions, and the notebook ran numpy float64.
@@ -33,32 +35,48 @@ def run_surface(p: SurfaceParams, starts: pd.DataFrame, device: torch.device,
     result = descend(surface, x, lr=p.lr, steps=p.steps, progress=progress)
     positions, values = result.positions.cpu().numpy(), result.values.cpu().numpy()
     S, N = values.shape  # steps + 1, starts
-    trajectories = pd.DataFrame({
-        "step": torch.arange(S).repeat_interleave(N).numpy(),
-        "start": torch.arange(N).repeat(S).numpy(),
-        "x1": positions[..., 0].ravel(),
-        "x2": positions[..., 1].ravel(),
-        "value": values.ravel(),
-    })
+    trajectories = pd.DataFrame(
+        {
+            "step": torch.arange(S).repeat_interleave(N).numpy(),
+            "start": torch.arange(N).repeat(S).numpy(),
+            "x1": positions[..., 0].ravel(),
+            "x2": positions[..., 1].ravel(),
+            "value": values.ravel(),
+        }
+    )
     metrics = surface_metrics(surface, values, positions, result.status, result.diverged_step)
     return trajectories, pd.DataFrame(result.history), metrics
 
 
-def run_training(experiment: str, p: QuadraticParams | LinearParams, train: pd.DataFrame,
-                 test: pd.DataFrame, device: torch.device,
-                 progress: Progress) -> tuple[nn.Module, TrainResult]:
+def run_training(
+    experiment: str,
+    p: QuadraticParams | LinearParams,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    device: torch.device,
+    progress: Progress,
+) -> tuple[nn.Module, TrainResult]:
     """Build the experiment's model from its seed and train it on `device`."""
     model = build_model(experiment, seed=p.seed if experiment == "linear" else p.init_seed)
     model = model.to(device)
     columns = COLUMNS[experiment]
     train_xy, test_xy = tensors(train, columns, device), tensors(test, columns, device)
     if experiment == "quadratic":
-        result = train_quadratic(model, train_xy, test_xy, lr=p.lr, epochs=p.epochs,
-                                 progress=progress)
+        result = train_quadratic(
+            model, train_xy, test_xy, lr=p.lr, epochs=p.epochs, progress=progress
+        )
     else:
-        result = train_linear(model, train_xy, test_xy, optimizer=p.optimizer, loss=p.loss,
-                              lr=p.lr, epochs=p.epochs, batch_size=p.batch_size,
-                              progress=progress)
+        result = train_linear(
+            model,
+            train_xy,
+            test_xy,
+            optimizer=p.optimizer,
+            loss=p.loss,
+            lr=p.lr,
+            epochs=p.epochs,
+            batch_size=p.batch_size,
+            progress=progress,
+        )
     return model, result
 
 

@@ -8,6 +8,7 @@ tables are checked: a bad file gives a DataError naming the file, row and column
 from __future__ import annotations
 
 import contextlib
+import csv
 import io
 import json
 import math
@@ -44,7 +45,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
         yield tmp
         with tmp.open("rb+") as handle:
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        tmp.replace(path)
     finally:
         tmp.unlink(missing_ok=True)
 
@@ -74,7 +75,7 @@ def write_json(path: str | Path, record: dict) -> None:
 
 
 def write_table(path: str | Path, frame: pd.DataFrame) -> None:
-    """Write a DataFrame as CSV; floats in shortest round-trip form, so bytes depend on values only."""
+    """Write a DataFrame as CSV, floats in shortest round-trip form: bytes depend on values only."""
     write_text(path, frame.to_csv(index=False, lineterminator="\n"))
 
 
@@ -99,23 +100,36 @@ def read_json(path: str | Path) -> dict:
     return record
 
 
-def read_table(path: str | Path, columns: Sequence[str], min_rows: int = 1,
-               text_columns: Sequence[str] = ()) -> pd.DataFrame:
+def read_table(
+    path: str | Path, columns: Sequence[str], min_rows: int = 1, text_columns: Sequence[str] = ()
+) -> pd.DataFrame:
     """Read a CSV that must hold exactly `columns`, at least `min_rows` rows, and finite numbers
-    in every column but `text_columns`."""
+    in every column but `text_columns`.
+
+    Parsed with the csv module, not pandas: pandas quietly turns a row with an extra field into an
+    index and a short row into NaN, where a data file with such rows should be refused.
+    """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: file not found")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise DataError(f"{path}: not a readable CSV file ({str(err).strip()})") from err
-    if list(frame.columns) != list(columns):
+        with path.open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+    except (OSError, UnicodeDecodeError, csv.Error) as err:
+        raise DataError(f"{path}: not a readable CSV file ({err})") from err
+    if not rows:
+        raise DataError(f"{path}: empty file; expected a header line {','.join(columns)}")
+    if rows[0] != list(columns):
         raise DataError(
-            f"{path}: expected columns {', '.join(columns)}; found {', '.join(map(str, frame.columns))}"
+            f"{path}: expected columns {', '.join(columns)}; found {', '.join(rows[0])}"
         )
+    for line, row in enumerate(rows[1:], start=2):
+        if len(row) != len(columns):
+            raise DataError(f"{path}: line {line}: {len(row)} fields, expected {len(columns)}")
+    frame = pd.DataFrame(rows[1:], columns=list(columns), dtype=object)
     for column in columns:
         if column in text_columns:
+            frame[column] = frame[column].astype(str)
             continue
         numbers = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
         bad = np.flatnonzero(~np.isfinite(numbers))

@@ -126,9 +126,12 @@ def _split_relations(n_points: int, test_size: float, key: str):
     # so that a loss over each is more than a single residual.
     n_test = math.ceil(n_points * test_size)
     if n_test < 2 or n_points - n_test < 2:
-        yield key, (
-            f"gives {n_points} points, which test_size {test_size} splits into "
-            f"{n_points - n_test} train / {n_test} test; each side needs at least 2"
+        yield (
+            key,
+            (
+                f"gives {n_points} points, which test_size {test_size} splits into "
+                f"{n_points - n_test} train / {n_test} test; each side needs at least 2"
+            ),
         )
 
 
@@ -163,7 +166,10 @@ def _coerce(value: Any, meta) -> Any:
     kind = meta["kind"]
     if kind is str:
         if value not in meta["choices"]:
-            raise ValueError("unknown name")
+            close = difflib.get_close_matches(str(value), meta["choices"], n=1)
+            raise ValueError(
+                f"unknown name; did you mean {close[0]!r}?" if close else "unknown name"
+            )
         return value
     if isinstance(value, str):
         hint = ""
@@ -219,9 +225,11 @@ def _validate_section(name: str, raw: Any, cls) -> tuple[Any, list[str]]:
 
 
 def validate_params(raw: Any, source: str = "params.yaml") -> Params:
-    """Check a loaded params mapping and return it typed; raise ParamsError listing every problem."""
+    """Check loaded params and return them typed; raise one ParamsError listing every problem."""
     if not isinstance(raw, dict):
-        raise ParamsError(f"{source}: expected a mapping at the top level, got {type(raw).__name__}")
+        raise ParamsError(
+            f"{source}: expected a mapping at the top level, got {type(raw).__name__}"
+        )
     errors = [_unknown_key(str(k), list(TOP_LEVEL), "") for k in raw if k not in TOP_LEVEL]
     device = raw.get("device")
     if "device" not in raw:

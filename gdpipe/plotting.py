@@ -23,23 +23,36 @@ def surface_trajectories(surface: Surface, trajectories: pd.DataFrame, lr: float
     hi = max(trajectories[["x1", "x2"]].max().max(), surface.domain[1])
     grid = np.linspace(lo, hi, 300)
     x1, x2 = np.meshgrid(grid, grid)
-    filled = ax.contourf(x1, x2, surface.value(np.stack([x1, x2], axis=-1)), levels=30,
-                         cmap="viridis")
+    filled = ax.contourf(
+        x1, x2, surface.value(np.stack([x1, x2], axis=-1)), levels=30, cmap="viridis"
+    )
     fig.colorbar(filled, ax=ax, label="f(x1, x2)")
     for _, path in trajectories.groupby("start", sort=True):
         ax.plot(path["x1"], path["x2"], color="white", linewidth=0.8, alpha=0.8)
     steps = trajectories["step"]
     first, last = trajectories[steps == steps.min()], trajectories[steps == steps.max()]
-    ax.scatter(first["x1"], first["x2"], s=18, facecolors="none", edgecolors="white",
-               label="start")
+    ax.scatter(first["x1"], first["x2"], s=18, facecolors="none", edgecolors="white", label="start")
     ax.scatter(last["x1"], last["x2"], s=18, color=PREDICTION, zorder=3, label="end")
     minima = np.array([m[:2] for m in surface.minima])
     inside = ((minima >= lo) & (minima <= hi)).all(axis=1)
-    ax.scatter(minima[inside, 0], minima[inside, 1], marker="*", s=120, color="gold",
-               edgecolors="black", zorder=4, label="known minimum")
-    ax.set(xlim=(lo, hi), ylim=(lo, hi), xlabel="x1", ylabel="x2",
-           title=f"Gradient descent on {surface.formula}\n"
-                 f"{first.shape[0]} starts, {int(steps.max())} steps, lr={lr:g}")
+    ax.scatter(
+        minima[inside, 0],
+        minima[inside, 1],
+        marker="*",
+        s=120,
+        color="gold",
+        edgecolors="black",
+        zorder=4,
+        label="known minimum",
+    )
+    ax.set(
+        xlim=(lo, hi),
+        ylim=(lo, hi),
+        xlabel="x1",
+        ylabel="x2",
+        title=f"Gradient descent on {surface.formula}\n"
+        f"{first.shape[0]} starts, {int(steps.max())} steps, lr={lr:g}",
+    )
     ax.legend(loc="upper right", framealpha=0.9)
     return fig
 
@@ -72,16 +85,18 @@ def loss_curves(history: pd.DataFrame, title: str, loss_name: str) -> Figure:
     return fig
 
 
-def quadratic_panels(train: pd.DataFrame, test: pd.DataFrame, history: pd.DataFrame,
-                     panels: int = 6) -> Figure:
+def quadratic_panels(
+    train: pd.DataFrame, test: pd.DataFrame, history: pd.DataFrame, panels: int = 6
+) -> Figure:
     """Data against the fitted parabola at `panels` epochs spread over training."""
     picks = np.unique(np.linspace(0, len(history) - 1, min(panels, len(history))).round())
     cols = min(3, len(picks))
     rows = -(-len(picks) // cols)
     fig = Figure(figsize=(4 * cols, 3.2 * rows), layout="constrained")
     axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False).ravel()
-    t = np.linspace(min(train["t"].min(), test["t"].min()), max(train["t"].max(), test["t"].max()),
-                    200)
+    t = np.linspace(
+        min(train["t"].min(), test["t"].min()), max(train["t"].max(), test["t"].max()), 200
+    )
     for ax, pick in zip(axes, picks, strict=False):
         row = history.iloc[int(pick)]
         ax.scatter(train["t"], train["speed"], s=14, color=TRAIN, label="train")
@@ -89,7 +104,7 @@ def quadratic_panels(train: pd.DataFrame, test: pd.DataFrame, history: pd.DataFr
         ax.plot(t, row["a"] * t**2 + row["b"] * t + row["c"], color=PREDICTION, label="model")
         ax.set_title(f"epoch {int(row['epoch'])}: train MSE {row['train_loss']:.3g}", fontsize=10)
         ax.grid(alpha=0.3)
-    for ax in axes[len(picks):]:
+    for ax in axes[len(picks) :]:
         ax.set_visible(False)
     for ax in axes[-cols:]:
         ax.set_xlabel("time t")
@@ -111,10 +126,19 @@ def linear_fit(predictions: pd.DataFrame, learned: dict) -> Figure:
     train, test = (predictions[predictions["split"] == s] for s in ("train", "test"))
     ax.scatter(train["x"], train["y"], s=12, color=TRAIN, label="train data")
     ax.scatter(test["x"], test["y"], s=48, facecolors="none", edgecolors=TEST, label="test data")
-    ax.scatter(test["x"], test["prediction"], s=12, color=PREDICTION, marker="x",
-               label="predictions (test)")
-    ax.set(xlabel="x", ylabel="y",
-           title=f"Linear regression: learned y = {learned['weight']:.4f}·x + {learned['bias']:.4f}")
+    ax.scatter(
+        test["x"],
+        test["prediction"],
+        s=12,
+        color=PREDICTION,
+        marker="x",
+        label="predictions (test)",
+    )
+    ax.set(
+        xlabel="x",
+        ylabel="y",
+        title=f"Linear regression: learned y = {learned['weight']:.4f}·x + {learned['bias']:.4f}",
+    )
     ax.grid(alpha=0.3)
     ax.legend()
     return fig

@@ -44,8 +44,9 @@ class DescentResult(TrainResult):
     values: torch.Tensor | None = None  # (S+1, N)
 
 
-def descend(surface: Surface, starts: torch.Tensor, lr: float, steps: int,
-            progress: Progress = _no_progress) -> DescentResult:
+def descend(
+    surface: Surface, starts: torch.Tensor, lr: float, steps: int, progress: Progress = _no_progress
+) -> DescentResult:
     """x <- x - lr * grad f(x) for all N starts at once (starts: (N, 2))."""
     result = DescentResult()
     x = starts.clone()
@@ -75,15 +76,20 @@ def _evaluate(model: nn.Module, loss_fn, x: torch.Tensor, y: torch.Tensor) -> fl
         return loss_fn(model(x), y).item()
 
 
-def train_quadratic(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor],
-                    test: tuple[torch.Tensor, torch.Tensor], lr: float, epochs: int,
-                    progress: Progress = _no_progress) -> TrainResult:
+def train_quadratic(
+    model: nn.Module,
+    train: tuple[torch.Tensor, torch.Tensor],
+    test: tuple[torch.Tensor, torch.Tensor],
+    lr: float,
+    epochs: int,
+    progress: Progress = _no_progress,
+) -> TrainResult:
     """Full-batch MSE descent with autograd and a hand-written update (no torch.optim).
 
     Row e of the history holds the loss the update of epoch e saw, the test loss and the
     coefficients after it; row 0 is the starting point.
     """
-    (t, y), (t_test, y_test) = train, test
+    t, y = train
     loss_fn = nn.functional.mse_loss
     result = TrainResult()
     result.history.append(_quadratic_row(model, 0, _evaluate(model, loss_fn, t, y), test, loss_fn))
@@ -106,15 +112,23 @@ def _quadratic_row(model, epoch, train_loss, test, loss_fn) -> dict:
     return {"epoch": epoch, "train_loss": train_loss, "test_loss": test_loss, **model.learned()}
 
 
-def train_linear(model: nn.Module, train: tuple[torch.Tensor, torch.Tensor],
-                 test: tuple[torch.Tensor, torch.Tensor], optimizer: str, loss: str, lr: float,
-                 epochs: int, batch_size: int, progress: Progress = _no_progress) -> TrainResult:
+def train_linear(
+    model: nn.Module,
+    train: tuple[torch.Tensor, torch.Tensor],
+    test: tuple[torch.Tensor, torch.Tensor],
+    optimizer: str,
+    loss: str,
+    lr: float,
+    epochs: int,
+    batch_size: int,
+    progress: Progress = _no_progress,
+) -> TrainResult:
     """Minibatch training with torch.optim in the split's order (batch_size 1: per sample).
 
     Row e of the history holds the mean of the batch losses seen during epoch e and the test
     loss after it; row 0 is the starting point.
     """
-    (x, y), (x_test, y_test) = train, test
+    x, y = train
     loss_fn = LOSSES[loss]
     opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)
     result, step = TrainResult(), 0

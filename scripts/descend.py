@@ -17,8 +17,12 @@ def step(args):
     io.write_table(args.trajectories, trajectories)
     io.write_table(args.history, history)
     io.write_json(args.metrics, metrics)
-    cli.log.info("status %s, mean f %.4f -> %.4f", metrics["status"],
-                 metrics["mean_start_value"], metrics["mean_final_value"])
+    cli.log.info(
+        "status %s, mean f %.4f -> %.4f",
+        metrics["status"],
+        metrics["mean_start_value"],
+        metrics["mean_final_value"],
+    )
 
 
 if __name__ == "__main__":

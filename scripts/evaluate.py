@@ -13,11 +13,17 @@ def step(args):
     params = read_params(args.params)
     make_deterministic()
     model, info = load_checkpoint(args.checkpoint, expected_model=args.experiment)
-    splits = {name: io.read_table(path, COLUMNS[args.experiment], min_rows=2)
-              for name, path in (("train", args.train), ("test", args.test))}
+    splits = {
+        name: io.read_table(path, COLUMNS[args.experiment], min_rows=2)
+        for name, path in (("train", args.train), ("test", args.test))
+    }
     metrics, predictions = evaluate_model(
-        model, splits, COLUMNS[args.experiment], loss_name(args.experiment,
-        getattr(params, args.experiment)), info, resolve_device(params.device)
+        model,
+        splits,
+        COLUMNS[args.experiment],
+        loss_name(args.experiment, getattr(params, args.experiment)),
+        info,
+        resolve_device(params.device),
     )
     io.write_json(args.metrics, metrics)
     io.write_table(args.predictions, predictions)

@@ -16,15 +16,23 @@ def step(args):
     make_deterministic()
     train = io.read_table(args.train, COLUMNS[args.experiment], min_rows=2)
     test = io.read_table(args.test, COLUMNS[args.experiment], min_rows=2)
-    model, result = run_training(args.experiment, p, train, test,
-                                 resolve_device(params.device), cli.progress(args.experiment))
+    model, result = run_training(
+        args.experiment,
+        p,
+        train,
+        test,
+        resolve_device(params.device),
+        cli.progress(args.experiment),
+    )
     if result.status != "ok":
-        cli.log.warning("%s diverged at step %d: non-finite loss or weights",
-                        args.experiment, result.diverged_step)
+        cli.log.warning(
+            "%s diverged at step %d: non-finite loss or weights",
+            args.experiment,
+            result.diverged_step,
+        )
     save_checkpoint(args.checkpoint, args.experiment, model, **checkpoint_info(p, result))
     io.write_table(args.history, pd.DataFrame(result.history))
-    cli.log.info("%s: %s after %d epochs", args.experiment, result.status,
-                 len(result.history) - 1)
+    cli.log.info("%s: %s after %d epochs", args.experiment, result.status, len(result.history) - 1)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,80 @@
+"""Shared fixtures: the project's own params and a scratch copy of the project to run."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+# What a pipeline run needs from the project: the tree a user clones, minus outputs.
+PROJECT_FILES = ("Snakefile", "params.yaml", "scripts", "gdpipe", "pyproject.toml")
+
+# Small settings for end-to-end runs: every experiment runs, in seconds.
+SMALL = {
+    "surface": {"n_starts": 6, "steps": 20},
+    "quadratic": {"epochs": 5},
+    "linear": {"epochs": 3},
+}
+
+
+@pytest.fixture
+def default_params() -> dict:
+    """params.yaml as shipped, as plain YAML data."""
+    return yaml.safe_load((ROOT / "params.yaml").read_text())
+
+
+def write_params(path: Path, params: dict) -> None:
+    path.write_text(yaml.safe_dump(params, sort_keys=False))
+
+
+def copy_project(dest: Path, overrides: dict | None = None) -> Path:
+    """A copy of the project in dest, with params sections updated by overrides."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in PROJECT_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(source, dest / name)
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    for section, values in (overrides or {}).items():
+        params[section].update(values)
+    write_params(dest / "params.yaml", params)
+    return dest
+
+
+def environment() -> dict:
+    """The test's environment with this interpreter's bin first, so `python` is this one."""
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    """Run the real Snakemake CLI in workdir."""
+    bin_dir = Path(sys.executable).parent
+    result = subprocess.run(
+        [str(bin_dir / "snakemake"), *args],
+        cwd=workdir,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"snakemake {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+@pytest.fixture
+def small_project(tmp_path: Path) -> Path:
+    """A copy of the project with small params, not yet run."""
+    return copy_project(tmp_path / "project", SMALL)

@@ -1,0 +1,166 @@
+"""Malformed params files and the message each must produce (shared by library and CLI tests).
+
+Each case: (id, edit, pattern). `edit` takes the default params (plain YAML data) and returns
+the malformed data, or a str that is written to the file as it is.
+"""
+
+import copy
+
+
+def _set(dotted, value):
+    def edit(params):
+        params = copy.deepcopy(params)
+        *parents, last = dotted.split(".")
+        node = params
+        for key in parents:
+            node = node[key]
+        node[last] = value
+        return params
+
+    return edit
+
+
+def _drop(dotted):
+    def edit(params):
+        params = copy.deepcopy(params)
+        *parents, last = dotted.split(".")
+        node = params
+        for key in parents:
+            node = node[key]
+        del node[last]
+        return params
+
+    return edit
+
+
+def _text(text):
+    return lambda params: text
+
+
+def _exponent(params):
+    # What a user writes by habit; PyYAML (YAML 1.1) reads it as the string '1e-3'.
+    import yaml
+
+    return yaml.safe_dump(params, sort_keys=False).replace("lr: 0.001", "lr: 1e-3")
+
+
+PARAMS_CASES = [
+    ("yaml_syntax", _text("linear: [unclosed\n"), r"not valid YAML"),
+    ("top_level_list", _text("- 1\n- 2\n"), r"expected a mapping at the top level, got list"),
+    ("empty_file", _text(""), r"expected a mapping at the top level, got NoneType"),
+    ("unknown_top_key", _set("linar", {}), r"unknown key linar; did you mean linear\?"),
+    (
+        "unknown_section_key",
+        _set("linear.lrr", 0.1),
+        r"unknown key linear\.lrr; did you mean linear\.lr\?",
+    ),
+    ("missing_section", _drop("quadratic"), r"missing section quadratic"),
+    ("missing_key", _drop("linear.epochs"), r"missing key linear\.epochs \(an integer >= 1\)"),
+    ("missing_device", _drop("device"), r"missing key device"),
+    (
+        "section_not_mapping",
+        _set("surface", 3),
+        r"surface: expected a mapping of settings, got int",
+    ),
+    (
+        "bad_device",
+        _set("device", "tpu"),
+        r"device = 'tpu' is invalid: expected one of 'auto', 'cpu', 'cuda'",
+    ),
+    (
+        "negative_lr",
+        _set("linear.lr", -0.1),
+        r"linear\.lr = -0\.1 is invalid \(out of range\): expected a number > 0",
+    ),
+    (
+        "zero_lr",
+        _set("quadratic.lr", 0),
+        r"quadratic\.lr = 0 is invalid \(out of range\): expected a number > 0",
+    ),
+    (
+        "lr_as_text",
+        _set("linear.lr", "fast"),
+        r"linear\.lr = 'fast' is invalid \(got text, not a number\)",
+    ),
+    (
+        "lr_yaml11_exponent",
+        _exponent,
+        r"linear\.lr = '1e-3' is invalid \(got text, not a number \(YAML 1\.1 reads 1e-3 as text",
+    ),
+    ("nan_lr", _set("surface.lr", float("nan")), r"surface\.lr = nan is invalid \(not finite\)"),
+    (
+        "float_epochs",
+        _set("linear.epochs", 2.5),
+        r"linear\.epochs = 2\.5 is invalid \(got a non-integer\): expected an integer >= 1",
+    ),
+    (
+        "bool_epochs",
+        _set("quadratic.epochs", True),
+        r"quadratic\.epochs = True is invalid \(got bool\)",
+    ),
+    (
+        "zero_epochs",
+        _set("quadratic.epochs", 0),
+        r"quadratic\.epochs = 0 is invalid \(out of range\): expected an integer >= 1",
+    ),
+    (
+        "negative_seed",
+        _set("surface.seed", -1),
+        r"surface\.seed = -1 is invalid .*expected an integer >= 0",
+    ),
+    ("list_seed", _set("linear.seed", [1, 2]), r"linear\.seed = \[1, 2\] is invalid \(got list\)"),
+    (
+        "test_size_one",
+        _set("linear.test_size", 1.0),
+        r"linear\.test_size = 1\.0 is invalid .*expected a number > 0 and < 1",
+    ),
+    ("test_size_zero", _set("quadratic.test_size", 0.0), r"quadratic\.test_size = 0\.0 is invalid"),
+    (
+        "test_size_tiny",
+        _set("linear.test_size", 0.01),
+        r"linear\.step: gives 50 points, which test_size 0\.01 splits into 49 train / 1 test",
+    ),
+    (
+        "low_above_high",
+        _set("surface.low", 20.0),
+        r"surface\.low: must be below surface\.high \(10\.0\), got 20\.0",
+    ),
+    (
+        "start_after_end",
+        _set("linear.start", 2.0),
+        r"linear\.start: must be below linear\.end \(1\.0\), got 2\.0",
+    ),
+    (
+        "zero_step",
+        _set("linear.step", 0.0),
+        r"linear\.step = 0\.0 is invalid \(out of range\): expected a number > 0",
+    ),
+    ("huge_step", _set("linear.step", 0.5), r"linear\.step: gives 2 points"),
+    (
+        "too_few_points",
+        _set("quadratic.n_points", 3),
+        r"quadratic\.n_points = 3 is invalid .*expected an integer >= 4",
+    ),
+    (
+        "unknown_optimizer",
+        _set("linear.optimizer", "adamw"),
+        r"linear\.optimizer = 'adamw' is invalid \(unknown name; did you mean 'adam'\?\): expected one of 'sgd', 'adam', 'rmsprop'",
+    ),
+    (
+        "unknown_loss",
+        _set("linear.loss", "huber"),
+        r"linear\.loss = 'huber' is invalid .*expected one of 'l1', 'mse'",
+    ),
+    (
+        "unknown_surface",
+        _set("surface.name", "sincoss"),
+        r"surface\.name = 'sincoss' is invalid \(unknown name; did you mean 'sincos'\?\)",
+    ),
+    ("zero_batch", _set("linear.batch_size", 0), r"linear\.batch_size = 0 is invalid"),
+    (
+        "negative_noise",
+        _set("quadratic.noise", -1.0),
+        r"quadratic\.noise = -1\.0 is invalid .*expected a number >= 0",
+    ),
+    ("zero_starts", _set("surface.n_starts", 0), r"surface\.n_starts = 0 is invalid"),
+]

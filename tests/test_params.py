@@ -1,0 +1,73 @@
+"""params.yaml is validated once, with messages naming the key, the value and what is allowed."""
+
+import dataclasses
+
+import pytest
+import yaml
+
+from gdpipe.errors import ParamsError
+from gdpipe.params import SECTIONS, read_params, validate_params
+from tests.conftest import ROOT
+from tests.params_cases import PARAMS_CASES
+
+
+def test_shipped_params_are_valid_and_typed():
+    params = read_params(ROOT / "params.yaml")
+    assert params.device in ("auto", "cpu", "cuda")
+    assert isinstance(params.linear.lr, float)
+    assert isinstance(params.linear.epochs, int)
+
+
+def test_notebook_defaults(default_params):
+    p = validate_params(default_params)
+    assert (p.linear.weight, p.linear.bias) == (0.7, 0.3)
+    assert (p.linear.start, p.linear.end, p.linear.step) == (0.0, 1.0, 0.02)
+    assert (p.linear.test_size, p.linear.split_seed) == (0.3, 42)
+    assert (p.linear.optimizer, p.linear.loss, p.linear.lr) == ("sgd", "l1", 0.001)
+    assert (p.linear.epochs, p.linear.batch_size) == (50, 1)
+    assert (p.quadratic.n_points, p.quadratic.noise, p.quadratic.lr, p.quadratic.epochs) == (
+        20,
+        3.0,
+        1e-5,
+        20,
+    )
+    assert (p.surface.name, p.surface.low, p.surface.high) == ("sincos", 0.0, 10.0)
+
+
+def test_every_key_is_documented_in_params_yaml():
+    # Each key carries a comment in the shipped file (the README points there).
+    lines = (ROOT / "params.yaml").read_text().splitlines()
+    for name, cls in SECTIONS.items():
+        for field in dataclasses.fields(cls):
+            line = next(li for li in lines if li.strip().startswith(f"{field.name}:"))
+            assert "#" in line or field.name in ("end", "step"), f"{name}.{field.name}"
+
+
+def test_integers_are_accepted_where_numbers_are_meant(default_params):
+    default_params["linear"]["weight"] = 1
+    assert validate_params(default_params).linear.weight == 1.0
+
+
+def test_every_problem_is_reported_at_once(default_params):
+    default_params["linear"]["lr"] = -1
+    default_params["surface"]["steps"] = 0
+    with pytest.raises(ParamsError) as err:
+        validate_params(default_params)
+    assert "linear.lr" in str(err.value)
+    assert "surface.steps" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("case", "edit", "pattern"), PARAMS_CASES, ids=[c[0] for c in PARAMS_CASES]
+)
+def test_malformed_params_name_the_problem(tmp_path, default_params, case, edit, pattern):
+    content = edit(default_params)
+    path = tmp_path / "params.yaml"
+    path.write_text(content if isinstance(content, str) else yaml.safe_dump(content))
+    with pytest.raises(ParamsError, match=pattern):
+        read_params(path)
+
+
+def test_missing_params_file(tmp_path):
+    with pytest.raises(ParamsError, match=r"nope\.yaml: cannot read params file"):
+        read_params(tmp_path / "nope.yaml")
