@@ -5,14 +5,15 @@ exact params keys its script reads as `params:` and its code as `input:`, so Sna
 job exactly when something it depends on changes. The commands are the ones dvc.yaml runs.
 """
 
-import os
-import sys
-from pathlib import Path
-
 from gdpipe.errors import ParamsError
 from gdpipe.params import read_params, read_raw_params
-from gdpipe.pipeline import EXPERIMENTS, MODELS, step_code, step_settings
-
+from gdpipe.pipeline import (
+    EXPERIMENTS,
+    MODELS,
+    run_jobs_with_this_python,
+    step_code,
+    step_settings,
+)
 
 # One file holds every setting: the scripts read it themselves, so a `--config` override (which
 # the scripts would never see) is refused rather than silently ignored.
@@ -33,13 +34,7 @@ if config != read_raw_params(PARAMS_FILE):
     )
 GPU = 1 if PARAMS.device == "cuda" else 0
 
-# Jobs run `python scripts/...`: make that the interpreter running Snakemake (the project's
-# environment, even when started as .venv/bin/snakemake without activating it), importing the
-# gdpipe beside this Snakefile (the code Snakemake tracks as input), not another installed copy.
-os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    filter(None, [workflow.basedir, os.environ.get("PYTHONPATH")])
-)
+run_jobs_with_this_python(workflow.basedir)
 
 
 wildcard_constraints:
@@ -58,6 +53,7 @@ def settings(step):
 
 
 rule all:
+    default_target: True
     input:
         "results/summary.md",
         "results/summary.csv",
@@ -67,7 +63,6 @@ rule all:
         "results/plots/quadratic_loss.png",
         "results/plots/linear_fit.png",
         "results/plots/linear_loss.png",
-    default_target: True
 
 
 rule generate_data:
@@ -77,10 +72,12 @@ rule generate_data:
         "data/{experiment}/dataset.csv",
     log:
         "logs/generate_data/{experiment}.log",
+    conda:
+        "envs/gdpipe.yaml"
+    threads: 1
     params:
         settings=settings("generate"),
         file=PARAMS_FILE,
-    threads: 1
     shell:
         "python scripts/generate_data.py --params {params.file} --experiment {wildcards.experiment}"
         " --out {output} --log {log}"
@@ -95,10 +92,12 @@ rule split_data:
         test="data/{model}/test.csv",
     log:
         "logs/split_data/{model}.log",
+    conda:
+        "envs/gdpipe.yaml"
+    threads: 1
     params:
         settings=settings("split"),
         file=PARAMS_FILE,
-    threads: 1
     shell:
         "python scripts/split_data.py --params {params.file} --experiment {wildcards.model}"
         " --data {input.data} --train {output.train} --test {output.test} --log {log}"
@@ -116,12 +115,14 @@ rule descend_surface:
         "logs/descend_surface.log",
     benchmark:
         "benchmarks/descend_surface.tsv"
-    params:
-        settings=step_settings(PARAMS, "descend", "surface"),
-        file=PARAMS_FILE,
+    conda:
+        "envs/gdpipe.yaml"
     threads: 1
     resources:
         gpu=GPU,
+    params:
+        settings=step_settings(PARAMS, "descend", "surface"),
+        file=PARAMS_FILE,
     shell:
         "python scripts/descend.py --params {params.file} --starts {input.starts}"
         " --trajectories {output.trajectories} --history {output.history}"
@@ -140,12 +141,14 @@ rule train_model:
         "logs/train_model/{model}.log",
     benchmark:
         "benchmarks/train_model/{model}.tsv"
-    params:
-        settings=settings("train"),
-        file=PARAMS_FILE,
+    conda:
+        "envs/gdpipe.yaml"
     threads: 1
     resources:
         gpu=GPU,
+    params:
+        settings=settings("train"),
+        file=PARAMS_FILE,
     shell:
         "python scripts/train.py --params {params.file} --experiment {wildcards.model}"
         " --train {input.train} --test {input.test} --checkpoint {output.checkpoint}"
@@ -163,12 +166,14 @@ rule evaluate_model:
         predictions="results/{model}/predictions.csv",
     log:
         "logs/evaluate_model/{model}.log",
-    params:
-        settings=settings("evaluate"),
-        file=PARAMS_FILE,
+    conda:
+        "envs/gdpipe.yaml"
     threads: 1
     resources:
         gpu=GPU,
+    params:
+        settings=settings("evaluate"),
+        file=PARAMS_FILE,
     shell:
         "python scripts/evaluate.py --params {params.file} --experiment {wildcards.model}"
         " --checkpoint {input.checkpoint} --train {input.train} --test {input.test}"
@@ -185,10 +190,12 @@ rule plot_surface:
         loss="results/plots/surface_values.png",
     log:
         "logs/plot/surface.log",
+    conda:
+        "envs/gdpipe.yaml"
+    threads: 1
     params:
         settings=step_settings(PARAMS, "plot", "surface"),
         file=PARAMS_FILE,
-    threads: 1
     shell:
         "python scripts/plot.py --params {params.file} --experiment surface"
         " --table {input.trajectories} --history {input.history}"
@@ -206,10 +213,12 @@ rule plot_quadratic:
         loss="results/plots/quadratic_loss.png",
     log:
         "logs/plot/quadratic.log",
+    conda:
+        "envs/gdpipe.yaml"
+    threads: 1
     params:
         settings=step_settings(PARAMS, "plot", "quadratic"),
         file=PARAMS_FILE,
-    threads: 1
     shell:
         "python scripts/plot.py --params {params.file} --experiment quadratic"
         " --table {input.train} {input.test} --history {input.history}"
@@ -227,10 +236,12 @@ rule plot_linear:
         loss="results/plots/linear_loss.png",
     log:
         "logs/plot/linear.log",
+    conda:
+        "envs/gdpipe.yaml"
+    threads: 1
     params:
         settings=step_settings(PARAMS, "plot", "linear"),
         file=PARAMS_FILE,
-    threads: 1
     shell:
         "python scripts/plot.py --params {params.file} --experiment linear"
         " --table {input.predictions} --metrics {input.metrics} --history {input.history}"
@@ -246,9 +257,11 @@ rule summarize:
         markdown="results/summary.md",
     log:
         "logs/summarize.log",
+    conda:
+        "envs/gdpipe.yaml"
+    threads: 1
     params:
         file=PARAMS_FILE,
-    threads: 1
     shell:
         "python scripts/summarize.py --params {params.file} --metrics {input.metrics}"
         " --csv {output.csv} --markdown {output.markdown} --log {log}"

@@ -7,6 +7,10 @@ steps that use it). DVC's stages list the same keys and files.
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
+
 from gdpipe.params import Params
 
 EXPERIMENTS = ("surface", "quadratic", "linear")
@@ -92,3 +96,17 @@ def step_code(step: str) -> list[str]:
     """The script and gdpipe modules a step runs, as paths from the project root."""
     modules = sorted({*_COMMON, *_STEP_MODULES[step]})
     return [SCRIPTS[step], *(f"gdpipe/{m}.py" for m in modules)]
+
+
+def run_jobs_with_this_python(project_dir: str) -> None:
+    """Make the `python` of every job the interpreter running Snakemake, importing project_dir.
+
+    Jobs run `python scripts/...` (the same command DVC runs). Putting this interpreter's bin
+    first on PATH makes that the project's environment even when Snakemake was started as
+    .venv/bin/snakemake without activating it; PYTHONPATH makes jobs import the gdpipe beside
+    the Snakefile (the code Snakemake tracks as input), not some other installed copy.
+    """
+    os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(project_dir), os.environ.get("PYTHONPATH")])
+    )

@@ -13,7 +13,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 # What a pipeline run needs from the project: the tree a user clones, minus outputs.
-PROJECT_FILES = ("Snakefile", "params.yaml", "scripts", "gdpipe", "pyproject.toml")
+PROJECT_FILES = ("Snakefile", "params.yaml", "scripts", "gdpipe", "envs", "pyproject.toml")
 
 # Small settings for end-to-end runs: every experiment runs, in seconds.
 SMALL = {

@@ -1,0 +1,167 @@
+"""End to end: the real Snakemake pipeline on copies of the project, default params.
+
+One copy runs with --cores 1 and one with all cores; their data and results must match to the
+byte, the linear model must recover the notebook's line, a re-run must have nothing to do, and a
+change to linear.lr must re-plan the linear experiment's jobs only.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gdpipe.checkpoint import load_checkpoint
+from tests.conftest import copy_project, snakemake
+
+pytestmark = pytest.mark.slow
+
+OUTPUTS = [
+    "data/surface/dataset.csv",
+    "data/quadratic/dataset.csv",
+    "data/quadratic/train.csv",
+    "data/quadratic/test.csv",
+    "data/linear/dataset.csv",
+    "data/linear/train.csv",
+    "data/linear/test.csv",
+    "results/surface/trajectories.csv",
+    "results/surface/history.csv",
+    "results/quadratic/checkpoint.pt",
+    "results/quadratic/history.csv",
+    "results/quadratic/predictions.csv",
+    "results/linear/checkpoint.pt",
+    "results/linear/history.csv",
+    "results/linear/predictions.csv",
+    "results/metrics/surface.json",
+    "results/metrics/quadratic.json",
+    "results/metrics/linear.json",
+    "results/plots/surface_trajectories.png",
+    "results/plots/surface_values.png",
+    "results/plots/quadratic_fit.png",
+    "results/plots/quadratic_loss.png",
+    "results/plots/linear_fit.png",
+    "results/plots/linear_loss.png",
+    "results/summary.csv",
+    "results/summary.md",
+]
+
+
+def _artifacts(project: Path) -> dict[str, bytes]:
+    return {
+        str(path.relative_to(project)): path.read_bytes()
+        for folder in ("data", "results")
+        for path in sorted((project / folder).rglob("*"))
+        if path.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """The pipeline run twice on default params: --cores 1 and --cores all."""
+    serial = copy_project(tmp_path_factory.mktemp("serial"))
+    parallel = copy_project(tmp_path_factory.mktemp("parallel"))
+    snakemake(serial, "--cores", "1")
+    snakemake(parallel, "--cores", "all")
+    return serial, parallel
+
+
+def test_every_output_is_written(runs):
+    _, project = runs
+    for name in OUTPUTS:
+        assert (project / name).stat().st_size > 0, name
+    assert not list(project.rglob(".*.tmp")), "temporary files left behind"
+
+
+def test_byte_identical_whatever_the_core_count(runs):
+    serial, parallel = runs
+    a, b = _artifacts(serial), _artifacts(parallel)
+    assert sorted(a) == sorted(b)
+    assert [name for name in a if a[name] != b[name]] == []
+
+
+def test_linear_recovers_the_notebook_line(runs):
+    _, project = runs
+    metrics = json.loads((project / "results/metrics/linear.json").read_text())
+    assert metrics["status"] == "ok"
+    assert abs(metrics["weight"] - 0.7) < 0.005
+    assert abs(metrics["bias"] - 0.3) < 0.005
+    assert metrics["test_loss"] < 0.005
+    # The metrics come from the reloaded checkpoint: same weights.
+    model, info = load_checkpoint(project / "results/linear/checkpoint.pt", "linear")
+    assert model.learned() == pytest.approx({k: metrics[k] for k in ("weight", "bias")})
+    assert info["epochs_completed"] == 50
+
+
+def test_metrics_have_the_documented_keys(runs):
+    _, project = runs
+    keys = {
+        "linear": {"weight", "bias", "train_loss", "test_loss", "status"},
+        "quadratic": {"a", "b", "c", "train_loss", "test_loss", "status"},
+        "surface": {"mean_start_value", "mean_final_value", "mean_decrease",
+                    "fraction_decreased", "status"},
+    }
+    for name, expected in keys.items():
+        metrics = json.loads((project / f"results/metrics/{name}.json").read_text())
+        assert expected <= set(metrics), name
+        assert all(not isinstance(v, dict | list) for v in metrics.values())  # flat
+    surface = json.loads((project / "results/metrics/surface.json").read_text())
+    assert surface["mean_decrease"] == pytest.approx(
+        surface["mean_start_value"] - surface["mean_final_value"])
+    assert 0.9 <= surface["fraction_decreased"] <= 1.0
+
+
+def test_histories_cover_every_epoch(runs):
+    _, project = runs
+    linear = (project / "results/linear/history.csv").read_text().splitlines()
+    assert linear[0] == "epoch,train_loss,test_loss"
+    assert len(linear) == 1 + 51  # header, epoch 0 (start) .. 50
+    quadratic = (project / "results/quadratic/history.csv").read_text().splitlines()
+    assert quadratic[0] == "epoch,train_loss,test_loss,a,b,c"
+    assert len(quadratic) == 1 + 21
+
+
+def test_summary_lists_every_metric(runs):
+    _, project = runs
+    summary = (project / "results/summary.csv").read_text()
+    for name in ("surface", "quadratic", "linear"):
+        metrics = json.loads((project / f"results/metrics/{name}.json").read_text())
+        for key in metrics:
+            if key != "status":
+                assert f"{name},ok,{key}," in summary, (name, key)
+    assert (project / "results/summary.md").read_text().count("| linear | ok |") == 4
+
+
+def _planned_outputs(project: Path) -> set[str]:
+    out = snakemake(project, "--dry-run", "--cores", "1").stdout
+    return {name for line in re.findall(r"^\s+output: (.*)$", out, re.M)
+            for name in line.split(", ")}
+
+
+def test_rerun_has_nothing_to_do(runs):
+    _, project = runs
+    out = snakemake(project, "--dry-run", "--cores", "1").stdout
+    assert "Nothing to be done" in out
+
+
+def test_changing_linear_lr_replans_only_the_linear_experiment(runs):
+    _, project = runs
+    params_file = project / "params.yaml"
+    original = params_file.read_text()
+    params = yaml.safe_load(original)
+    params["linear"]["lr"] = 0.01
+    params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+    try:
+        planned = _planned_outputs(project)
+    finally:
+        params_file.write_text(original)
+    assert planned == {
+        "results/linear/checkpoint.pt",
+        "results/linear/history.csv",
+        "results/metrics/linear.json",
+        "results/linear/predictions.csv",
+        "results/plots/linear_fit.png",
+        "results/plots/linear_loss.png",
+        "results/summary.csv",
+        "results/summary.md",
+    }
