@@ -7,6 +7,7 @@ import functools
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from gdpipe.errors import GdpipeError
 
@@ -27,6 +28,7 @@ def _setup_logging(log_file: str | None) -> None:
     handlers: list[logging.Handler] = [terminal]
     if log_file:
         terminal.setLevel(logging.WARNING)
+        Path(log_file).parent.mkdir(parents=True, exist_ok=True)  # DVC makes no log folders
         handlers.append(logging.FileHandler(log_file, mode="w", encoding="utf-8"))
     logging.basicConfig(
         level=logging.INFO,
