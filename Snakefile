@@ -16,17 +16,18 @@ from gdpipe.pipeline import (
 )
 
 # One file holds every setting: the scripts read it themselves, so a `--config` override (which
-# the scripts would never see) is refused rather than silently ignored.
+# the scripts would never see) is refused rather than silently ignored. Validated before
+# `configfile:` so that even a YAML syntax error gets gdpipe's message naming the file.
 PARAMS_FILE = str((workflow.overwrite_configfiles or ["params.yaml"])[-1])
+try:
+    PARAMS = read_params(PARAMS_FILE)
+except ParamsError as err:
+    raise WorkflowError(str(err)) from None
 
 
 configfile: PARAMS_FILE
 
 
-try:
-    PARAMS = read_params(PARAMS_FILE)
-except ParamsError as err:
-    raise WorkflowError(str(err)) from None
 if config != read_raw_params(PARAMS_FILE):
     raise WorkflowError(
         f"gdpipe reads every setting from {PARAMS_FILE}: edit it, or pass a complete params "
@@ -35,6 +36,10 @@ if config != read_raw_params(PARAMS_FILE):
 GPU = 1 if PARAMS.device == "cuda" else 0
 
 run_jobs_with_this_python(workflow.basedir)
+
+# Every output is flagged update(): Snakemake then keeps the previous file while a job runs and
+# puts it back if the job fails (bad data, a kill), instead of deleting it up front. The scripts
+# write each file atomically, so what survives is always a complete file from an earlier run.
 
 
 wildcard_constraints:
@@ -69,7 +74,7 @@ rule generate_data:
     input:
         code=step_code("generate"),
     output:
-        "data/{experiment}/dataset.csv",
+        update("data/{experiment}/dataset.csv"),
     log:
         "logs/generate_data/{experiment}.log",
     conda:
@@ -88,8 +93,8 @@ rule split_data:
         data="data/{model}/dataset.csv",
         code=step_code("split"),
     output:
-        train="data/{model}/train.csv",
-        test="data/{model}/test.csv",
+        train=update("data/{model}/train.csv"),
+        test=update("data/{model}/test.csv"),
     log:
         "logs/split_data/{model}.log",
     conda:
@@ -108,9 +113,9 @@ rule descend_surface:
         starts="data/surface/dataset.csv",
         code=step_code("descend"),
     output:
-        trajectories="results/surface/trajectories.csv",
-        history="results/surface/history.csv",
-        metrics="results/metrics/surface.json",
+        trajectories=update("results/surface/trajectories.csv"),
+        history=update("results/surface/history.csv"),
+        metrics=update("results/metrics/surface.json"),
     log:
         "logs/descend_surface.log",
     benchmark:
@@ -135,8 +140,8 @@ rule train_model:
         test="data/{model}/test.csv",
         code=step_code("train"),
     output:
-        checkpoint="results/{model}/checkpoint.pt",
-        history="results/{model}/history.csv",
+        checkpoint=update("results/{model}/checkpoint.pt"),
+        history=update("results/{model}/history.csv"),
     log:
         "logs/train_model/{model}.log",
     benchmark:
@@ -162,8 +167,8 @@ rule evaluate_model:
         test="data/{model}/test.csv",
         code=step_code("evaluate"),
     output:
-        metrics="results/metrics/{model}.json",
-        predictions="results/{model}/predictions.csv",
+        metrics=update("results/metrics/{model}.json"),
+        predictions=update("results/{model}/predictions.csv"),
     log:
         "logs/evaluate_model/{model}.log",
     conda:
@@ -186,8 +191,8 @@ rule plot_surface:
         history="results/surface/history.csv",
         code=step_code("plot"),
     output:
-        fit="results/plots/surface_trajectories.png",
-        loss="results/plots/surface_values.png",
+        fit=update("results/plots/surface_trajectories.png"),
+        loss=update("results/plots/surface_values.png"),
     log:
         "logs/plot/surface.log",
     conda:
@@ -209,8 +214,8 @@ rule plot_quadratic:
         history="results/quadratic/history.csv",
         code=step_code("plot"),
     output:
-        fit="results/plots/quadratic_fit.png",
-        loss="results/plots/quadratic_loss.png",
+        fit=update("results/plots/quadratic_fit.png"),
+        loss=update("results/plots/quadratic_loss.png"),
     log:
         "logs/plot/quadratic.log",
     conda:
@@ -232,8 +237,8 @@ rule plot_linear:
         history="results/linear/history.csv",
         code=step_code("plot"),
     output:
-        fit="results/plots/linear_fit.png",
-        loss="results/plots/linear_loss.png",
+        fit=update("results/plots/linear_fit.png"),
+        loss=update("results/plots/linear_loss.png"),
     log:
         "logs/plot/linear.log",
     conda:
@@ -253,8 +258,8 @@ rule summarize:
         metrics=expand("results/metrics/{experiment}.json", experiment=EXPERIMENTS),
         code=step_code("summarize"),
     output:
-        csv="results/summary.csv",
-        markdown="results/summary.md",
+        csv=update("results/summary.csv"),
+        markdown=update("results/summary.md"),
     log:
         "logs/summarize.log",
     conda:

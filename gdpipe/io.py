@@ -76,7 +76,7 @@ def write_json(path: str | Path, record: dict) -> None:
 
 def write_table(path: str | Path, frame: pd.DataFrame) -> None:
     """Write a DataFrame as CSV, floats in shortest round-trip form: bytes depend on values only."""
-    write_text(path, frame.to_csv(index=False, lineterminator="\n"))
+    write_text(path, frame.to_csv(index=False, lineterminator="\n", na_rep="nan"))
 
 
 def save_figure(path: str | Path, figure) -> None:
@@ -101,10 +101,15 @@ def read_json(path: str | Path) -> dict:
 
 
 def read_table(
-    path: str | Path, columns: Sequence[str], min_rows: int = 1, text_columns: Sequence[str] = ()
+    path: str | Path,
+    columns: Sequence[str],
+    min_rows: int = 1,
+    text_columns: Sequence[str] = (),
+    nonfinite_columns: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Read a CSV that must hold exactly `columns`, at least `min_rows` rows, and finite numbers
-    in every column but `text_columns`.
+    in every column but `text_columns` (text) and `nonfinite_columns` (numbers, nan allowed:
+    the predictions of a diverged model).
 
     Parsed with the csv module, not pandas: pandas quietly turns a row with an extra field into an
     index and a short row into NaN, where a data file with such rows should be refused.
@@ -132,7 +137,10 @@ def read_table(
             frame[column] = frame[column].astype(str)
             continue
         numbers = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
-        bad = np.flatnonzero(~np.isfinite(numbers))
+        valid = np.isfinite(numbers)
+        if column in nonfinite_columns:
+            valid |= frame[column].isin(["nan", "inf", "-inf"]).to_numpy()
+        bad = np.flatnonzero(~valid)
         if bad.size:
             row = int(bad[0])
             # +2: one for the header line, one because people count lines from 1.

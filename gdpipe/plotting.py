@@ -119,7 +119,7 @@ def quadratic_panels(
     return fig
 
 
-def linear_fit(predictions: pd.DataFrame, learned: dict) -> Figure:
+def linear_fit(predictions: pd.DataFrame, metrics: dict) -> Figure:
     """The notebook's three-colour plot: train data, test data, predictions on the test inputs."""
     fig = Figure(figsize=(6.5, 4.5), layout="constrained")
     ax = fig.add_subplot()
@@ -134,11 +134,11 @@ def linear_fit(predictions: pd.DataFrame, learned: dict) -> Figure:
         marker="x",
         label="predictions (test)",
     )
-    ax.set(
-        xlabel="x",
-        ylabel="y",
-        title=f"Linear regression: learned y = {learned['weight']:.4f}·x + {learned['bias']:.4f}",
-    )
+    if metrics.get("status", "ok") == "ok":
+        title = f"Linear regression: learned y = {metrics['weight']:.4f}·x + {metrics['bias']:.4f}"
+    else:
+        title = f"Linear regression diverged at step {metrics.get('diverged_step')}: no fit"
+    ax.set(xlabel="x", ylabel="y", title=title)
     ax.grid(alpha=0.3)
     ax.legend()
     return fig

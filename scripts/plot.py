@@ -28,7 +28,10 @@ def step(args):
         curve = plotting.loss_curves(history, "Quadratic fit: loss per epoch", "MSE")
     else:
         predictions = io.read_table(
-            args.table[0], ("x", "y", "split", "prediction"), text_columns=("split",)
+            args.table[0],
+            ("x", "y", "split", "prediction"),
+            text_columns=("split",),
+            nonfinite_columns=("prediction",),  # a diverged model predicts nan
         )
         fit = plotting.linear_fit(predictions, io.read_json(args.metrics))
         curve = plotting.loss_curves(

@@ -98,8 +98,13 @@ def test_metrics_have_the_documented_keys(runs):
     keys = {
         "linear": {"weight", "bias", "train_loss", "test_loss", "status"},
         "quadratic": {"a", "b", "c", "train_loss", "test_loss", "status"},
-        "surface": {"mean_start_value", "mean_final_value", "mean_decrease",
-                    "fraction_decreased", "status"},
+        "surface": {
+            "mean_start_value",
+            "mean_final_value",
+            "mean_decrease",
+            "fraction_decreased",
+            "status",
+        },
     }
     for name, expected in keys.items():
         metrics = json.loads((project / f"results/metrics/{name}.json").read_text())
@@ -107,7 +112,8 @@ def test_metrics_have_the_documented_keys(runs):
         assert all(not isinstance(v, dict | list) for v in metrics.values())  # flat
     surface = json.loads((project / "results/metrics/surface.json").read_text())
     assert surface["mean_decrease"] == pytest.approx(
-        surface["mean_start_value"] - surface["mean_final_value"])
+        surface["mean_start_value"] - surface["mean_final_value"]
+    )
     assert 0.9 <= surface["fraction_decreased"] <= 1.0
 
 
@@ -134,8 +140,9 @@ def test_summary_lists_every_metric(runs):
 
 def _planned_outputs(project: Path) -> set[str]:
     out = snakemake(project, "--dry-run", "--cores", "1").stdout
-    return {name for line in re.findall(r"^\s+output: (.*)$", out, re.M)
-            for name in line.split(", ")}
+    return {
+        name for line in re.findall(r"^\s+output: (.*)$", out, re.M) for name in line.split(", ")
+    }
 
 
 def test_rerun_has_nothing_to_do(runs):
