@@ -1,0 +1,336 @@
+"""The DVC layer: dvc.yaml mirrors the Snakefile, and DVC versions, diffs and restores the runs.
+
+Every test works on a scratch git repository holding the project's working tree as a user
+would clone it (tracked and untracked-but-not-ignored files, the DVC files included). The drift
+tests are quick; the end-to-end ones (marked slow) run DVC and Snakemake for real.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import ROOT, SMALL, environment, write_params
+
+BIN = Path(sys.executable).parent
+LINEAR_STAGES = {"train_model-linear", "evaluate_model-linear", "plot_linear", "summarize"}
+UP_TO_DATE = "Data and pipelines are up to date."
+
+
+def clone_tree(dest: Path, overrides: dict | None = None, commit: bool = True) -> Path:
+    """The project's working tree copied into a fresh git repository in dest, params overridden."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in sorted(set(filter(None, listed.split("\0")))):
+        source = ROOT / name
+        if source.is_file():  # skip files deleted in the working tree
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, dest / name)
+    if overrides:
+        params = yaml.safe_load((dest / "params.yaml").read_text())
+        for section, values in overrides.items():
+            params[section].update(values)
+        write_params(dest / "params.yaml", params)
+    run(dest, "git", "init", "-q", "-b", "main")
+    if commit:
+        git_commit(dest, "project")
+    return dest
+
+
+def env(repo: Path) -> dict:
+    """This interpreter first on PATH, the repo's own gdpipe importable, no DVC analytics."""
+    variables = environment()
+    variables.update(
+        PYTHONPATH=str(repo),
+        DVC_NO_ANALYTICS="1",
+        GIT_AUTHOR_NAME="gdpipe tests",
+        GIT_AUTHOR_EMAIL="tests@gdpipe.invalid",
+        GIT_COMMITTER_NAME="gdpipe tests",
+        GIT_COMMITTER_EMAIL="tests@gdpipe.invalid",
+    )
+    return variables
+
+
+def run(repo: Path, *command: str, check: bool = True) -> subprocess.CompletedProcess:
+    program = command[0]
+    if (BIN / program).exists():  # dvc, snakemake, python: this environment's
+        command = (str(BIN / program), *command[1:])
+    result = subprocess.run(
+        command, cwd=repo, env=env(repo), capture_output=True, text=True, check=False
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
+    return result
+
+
+def git_commit(repo: Path, message: str) -> None:
+    run(repo, "git", "add", "-A")
+    run(repo, "git", "commit", "-q", "-m", message)
+
+
+def dvc_json(repo: Path, *args: str):
+    return json.loads(run(repo, "dvc", *args, "--json").stdout)
+
+
+def ran_stages(output: str) -> set[str]:
+    return set(re.findall(r"^Running stage '([^']+)'", output, re.M))
+
+
+def outputs(repo: Path) -> dict[str, bytes]:
+    """Every pipeline output in the workspace (DVC's .gitignore files aside), by path."""
+    return {
+        str(path.relative_to(repo)): path.read_bytes()
+        for folder in ("data", "results")
+        for path in sorted((repo / folder).rglob("*"))
+        if path.is_file() and path.name not in (".gitignore", ".gitkeep")
+    }
+
+
+def delete_outputs(repo: Path) -> None:
+    for name in outputs(repo):
+        (repo / name).unlink()
+
+
+def snakemake_plans_nothing(repo: Path) -> bool:
+    result = run(repo, "snakemake", "--dry-run", "--cores", "1")
+    return "Nothing to be done" in result.stdout + result.stderr
+
+
+def job_list(repo: Path, side: str) -> list[dict]:
+    result = run(repo, "python", "scripts/make_dvc_yaml.py", "--project", ".", "--list", side)
+    return json.loads(result.stdout)
+
+
+# -- dvc.yaml and the Snakefile: one DAG --------------------------------------------------------
+
+
+@pytest.fixture
+def scratch(tmp_path: Path) -> Path:
+    """The project in an uncommitted scratch repo: enough for Snakemake and DVC to read it."""
+    return clone_tree(tmp_path / "scratch", commit=False)
+
+
+def test_dvc_yaml_is_what_the_snakefile_generates():
+    result = run(ROOT, "python", "scripts/make_dvc_yaml.py", "--check")
+    assert result.returncode == 0, result.stderr
+
+
+def test_snakemake_jobs_and_dvc_stages_agree(scratch):
+    snakemake_side, dvc_side = job_list(scratch, "snakemake"), job_list(scratch, "dvc")
+    assert len(dvc_side) == 14  # 3 generate, 2 split, descend, 2 train, 2 evaluate, 3 plot, summary
+    assert {job["name"]: job for job in snakemake_side} == {job["name"]: job for job in dvc_side}
+    train = next(job for job in dvc_side if job["name"] == "train_model-linear")
+    assert train["cmd"].startswith("python scripts/train.py --params params.yaml ")
+    assert "linear.lr" in train["params"][0][1]
+    assert "gdpipe/training.py" in train["deps"]
+    assert "data/linear/train.csv" in train["deps"]
+    assert train["outs"] == ["results/linear/checkpoint.pt", "results/linear/history.csv"]
+
+
+def test_a_rule_changed_alone_is_caught(scratch):
+    snakefile = scratch / "Snakefile"
+    text = snakefile.read_text()
+    assert text.count(" --csv {output.csv}") == 1
+    snakefile.write_text(text.replace(" --csv {output.csv}", " --csv {output.csv} --verbose"))
+    assert job_list(scratch, "snakemake") != job_list(scratch, "dvc")
+    check = run(
+        scratch, "python", "scripts/make_dvc_yaml.py", "--project", ".", "--check", check=False
+    )
+    assert check.returncode == 1
+    # Regenerating brings the two back together.
+    run(scratch, "python", "scripts/make_dvc_yaml.py", "--project", ".")
+    assert job_list(scratch, "snakemake") == job_list(scratch, "dvc")
+
+
+def test_a_stage_changed_alone_is_caught(scratch):
+    dvc_yaml = scratch / "dvc.yaml"
+    stages = yaml.safe_load(dvc_yaml.read_text())
+    stages["stages"]["plot_linear"]["deps"].remove("gdpipe/plotting.py")
+    dvc_yaml.write_text(yaml.safe_dump(stages, sort_keys=False))
+    assert job_list(scratch, "snakemake") != job_list(scratch, "dvc")
+    check = run(
+        scratch, "python", "scripts/make_dvc_yaml.py", "--project", ".", "--check", check=False
+    )
+    assert check.returncode == 1
+
+
+def test_metrics_and_plots_are_declared():
+    content = yaml.safe_load((ROOT / "dvc.yaml").read_text())
+    assert content["metrics"] == [
+        f"results/metrics/{name}.json" for name in ("surface", "quadratic", "linear")
+    ]
+    curves = {
+        name: spec
+        for plot in content["plots"]
+        if isinstance(plot, dict)
+        for name, spec in plot.items()
+    }
+    for model in ("quadratic", "linear"):
+        spec = curves[f"{model}_loss"]
+        assert spec["x"] == "epoch"
+        assert spec["y"] == {f"results/{model}/history.csv": ["train_loss", "test_loss"]}
+    assert curves["surface_value"]["x"] == "step"
+    images = [plot for plot in content["plots"] if isinstance(plot, str)]
+    assert len(images) == 6
+    assert all(image.endswith(".png") for image in images)
+
+
+# -- end to end: small params, DVC runs the pipeline --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_repo(tmp_path_factory) -> tuple[Path, str]:
+    """A scratch repo with small params, `dvc repro` run once and its dvc.lock committed."""
+    repo = clone_tree(tmp_path_factory.mktemp("dvc") / "repo", SMALL)
+    first = run(repo, "dvc", "repro").stdout
+    git_commit(repo, "small run")
+    return repo, first
+
+
+@pytest.mark.slow
+def test_repro_runs_every_stage_then_none(small_repo):
+    repo, first = small_repo
+    assert ran_stages(first) == {job["name"] for job in job_list(repo, "dvc")}
+    again = run(repo, "dvc", "repro").stdout
+    assert ran_stages(again) == set()
+    assert UP_TO_DATE in run(repo, "dvc", "status").stdout
+
+
+@pytest.mark.slow
+def test_push_then_pull_restores_every_output_and_snakemake_agrees(small_repo, tmp_path):
+    repo, _ = small_repo
+    before = outputs(repo)
+    assert len(before) == 26
+    run(repo, "dvc", "remote", "add", "--local", "-d", "store", str(tmp_path / "remote"))
+    run(repo, "dvc", "push")
+    # Snakemake never ran here: --touch records its metadata (checksums, params) for what DVC
+    # made, as the README says to do after DVC writes files.
+    run(repo, "snakemake", "--touch", "--cores", "1")
+    assert snakemake_plans_nothing(repo)
+
+    delete_outputs(repo)
+    shutil.rmtree(repo / ".dvc" / "cache")
+    run(repo, "dvc", "pull")
+    assert outputs(repo) == before
+    assert UP_TO_DATE in run(repo, "dvc", "status").stdout
+    # Pulled files carry new, arbitrary times; Snakemake's recorded checksums outweigh them.
+    assert snakemake_plans_nothing(repo)
+    run(repo, "dvc", "checkout")
+    assert snakemake_plans_nothing(repo)
+
+
+@pytest.mark.slow
+def test_experiments_run_queue_and_show(small_repo):
+    repo, _ = small_repo
+    baseline = json.loads((repo / "results/metrics/linear.json").read_text())
+    try:
+        ran = run(repo, "dvc", "exp", "run", "-S", "linear.lr=0.01").stdout
+        assert ran_stages(ran) == LINEAR_STAGES
+        workspace = json.loads((repo / "results/metrics/linear.json").read_text())
+        assert workspace["weight"] != baseline["weight"]
+        for lr in ("0.003", "0.03"):
+            run(repo, "dvc", "exp", "run", "--queue", "-S", f"linear.lr={lr}")
+        run(repo, "dvc", "exp", "run", "--run-all")
+
+        shown = dvc_json(repo, "exp", "show")
+        rows = {"workspace": shown[0]["data"]}
+        for experiment in shown[1]["experiments"] or []:
+            rows[experiment["name"]] = experiment["revs"][0]["data"]
+        by_lr = {
+            row["params"]["params.yaml"]["data"]["linear"]["lr"]: row["metrics"][
+                "results/metrics/linear.json"
+            ]["data"]
+            for name, row in rows.items()
+            if name != "workspace"
+        }
+        assert set(by_lr) == {0.01, 0.003, 0.03}
+        assert by_lr[0.01] == workspace
+        assert rows["workspace"]["metrics"]["results/metrics/linear.json"]["data"] == workspace
+        assert len({metrics["weight"] for metrics in by_lr.values()}) == 3
+    finally:
+        run(repo, "git", "checkout", "--", "params.yaml", "dvc.lock")
+        run(repo, "dvc", "checkout")
+    assert UP_TO_DATE in run(repo, "dvc", "status").stdout
+
+
+@pytest.mark.slow
+def test_changing_linear_lr_reruns_the_linear_stages_then_time_travel(small_repo):
+    repo, _ = small_repo
+    old_bytes = (repo / "results/metrics/linear.json").read_bytes()
+    old = json.loads(old_bytes)
+    untouched = {
+        name: data
+        for name, data in outputs(repo).items()
+        if "linear" not in name and not name.startswith("results/summary")
+    }
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    old_lr = params["linear"]["lr"]
+    params["linear"]["lr"] = 0.01
+    write_params(repo / "params.yaml", params)
+
+    assert set(dvc_json(repo, "status")) <= LINEAR_STAGES
+    assert "train_model-linear" in dvc_json(repo, "status")
+    assert dvc_json(repo, "params", "diff") == {
+        "params.yaml": {"linear.lr": {"old": old_lr, "new": 0.01}}
+    }
+    assert ran_stages(run(repo, "dvc", "repro").stdout) == LINEAR_STAGES
+    new_bytes = (repo / "results/metrics/linear.json").read_bytes()
+    new = json.loads(new_bytes)
+    diff = dvc_json(repo, "metrics", "diff")
+    assert set(diff) == {"results/metrics/linear.json"}
+    changed = diff["results/metrics/linear.json"]
+    assert {"weight", "bias", "train_loss", "test_loss"} <= set(changed)
+    for key, values in changed.items():
+        assert (values["old"], values["new"]) == (old[key], new[key]), key
+    assert {name: data for name, data in outputs(repo).items() if name in untouched} == untouched
+
+    # Time travel: commit the new run, go back one commit, and DVC restores the old files.
+    git_commit(repo, "linear.lr=0.01")
+    run(repo, "git", "checkout", "-q", "HEAD~1")
+    run(repo, "dvc", "checkout")
+    assert (repo / "results/metrics/linear.json").read_bytes() == old_bytes
+    assert UP_TO_DATE in run(repo, "dvc", "status").stdout
+    run(repo, "git", "checkout", "-q", "main")
+    run(repo, "dvc", "checkout")
+    assert (repo / "results/metrics/linear.json").read_bytes() == new_bytes
+
+
+# -- the committed dvc.lock: default params, Snakemake runs, DVC agrees -------------------------
+
+
+@pytest.mark.slow
+def test_snakemake_run_matches_the_committed_dvc_lock(tmp_path):
+    repo = clone_tree(tmp_path / "repo")
+    delete_outputs(repo)  # a clone has none; be sure
+    run(repo, "snakemake", "--cores", "all")
+    # Nothing is in this clone's DVC cache, so DVC says "not in cache" for every output, and
+    # nothing else: no changed command, dependency, parameter or output.
+    hint = "dvc.lock is stale: run `python scripts/make_dvc_yaml.py && dvc repro` and commit"
+    status = dvc_json(repo, "status")
+    problems = {
+        stage: change
+        for stage, changes in status.items()
+        for change in changes
+        if change != {"changed outs": dict.fromkeys(change.get("changed outs", {}), "not in cache")}
+    }
+    assert problems == {}, hint
+    assert {
+        out for changes in status.values() for change in changes for out in change["changed outs"]
+    } == set(outputs(repo))
+    # Storing the outputs in the cache records the hashes they have: dvc.lock must not change.
+    run(repo, "dvc", "commit", "--force")
+    assert run(repo, "git", "diff", "--exit-code", "--", "dvc.lock", check=False).returncode == 0, (
+        hint
+    )
+    assert UP_TO_DATE in run(repo, "dvc", "status").stdout
