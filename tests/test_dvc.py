@@ -214,9 +214,11 @@ def test_push_then_pull_restores_every_output_and_snakemake_agrees(small_repo, t
     assert len(before) == 26
     run(repo, "dvc", "remote", "add", "--local", "-d", "store", str(tmp_path / "remote"))
     run(repo, "dvc", "push")
-    # Snakemake never ran here: --touch records its metadata (checksums, params) for what DVC
-    # made, as the README says to do after DVC writes files.
-    run(repo, "snakemake", "--touch", "--cores", "1")
+    # Snakemake never ran here. With DVC up to date, `--touch --forceall` records Snakemake's
+    # metadata (input checksums, params, code) for every output, as the README says to do after
+    # DVC writes files.
+    run(repo, "dvc", "status", "--quiet")
+    run(repo, "snakemake", "--touch", "--forceall", "--cores", "1")
     assert snakemake_plans_nothing(repo)
 
     delete_outputs(repo)
