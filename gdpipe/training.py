@@ -6,6 +6,7 @@ the 1-based step, so a bad learning rate ends one experiment cleanly instead of 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -71,6 +72,19 @@ def _finite(model: nn.Module, loss: torch.Tensor) -> bool:
     return bool(torch.isfinite(loss)) and all(torch.isfinite(p).all() for p in model.parameters())
 
 
+def _record(result: TrainResult, row: dict, step: int) -> bool:
+    """Append a history row if every number in it is finite; otherwise mark divergence.
+
+    Weights can stay finite while the loss on other data overflows float32 (the test loss of a
+    parabola whose coefficients have exploded): that is divergence too.
+    """
+    if all(math.isfinite(value) for value in row.values()):
+        result.history.append(row)
+        return True
+    result.diverge(step)
+    return False
+
+
 def _evaluate(model: nn.Module, loss_fn, x: torch.Tensor, y: torch.Tensor) -> float:
     with torch.inference_mode():
         return loss_fn(model(x), y).item()
@@ -92,7 +106,10 @@ def train_quadratic(
     t, y = train
     loss_fn = nn.functional.mse_loss
     result = TrainResult()
-    result.history.append(_quadratic_row(model, 0, _evaluate(model, loss_fn, t, y), test, loss_fn))
+    if not _record(
+        result, _quadratic_row(model, 0, _evaluate(model, loss_fn, t, y), test, loss_fn), 0
+    ):
+        return result
     for epoch in progress(range(1, epochs + 1)):
         loss = loss_fn(model(t), y)
         loss.backward()
@@ -103,7 +120,8 @@ def train_quadratic(
         if not _finite(model, loss):
             result.diverge(epoch)
             break
-        result.history.append(_quadratic_row(model, epoch, loss.item(), test, loss_fn))
+        if not _record(result, _quadratic_row(model, epoch, loss.item(), test, loss_fn), epoch):
+            break
     return result
 
 
@@ -132,7 +150,10 @@ def train_linear(
     loss_fn = LOSSES[loss]
     opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)
     result, step = TrainResult(), 0
-    result.history.append(_linear_row(model, 0, _evaluate(model, loss_fn, x, y), test, loss_fn))
+    if not _record(
+        result, _linear_row(model, 0, _evaluate(model, loss_fn, x, y), test, loss_fn), 0
+    ):
+        return result
     for epoch in progress(range(1, epochs + 1)):
         batch_losses = []
         for i in range(0, len(x), batch_size):
@@ -146,7 +167,8 @@ def train_linear(
                 return result
             batch_losses.append(batch_loss.detach())
         train_loss = torch.stack(batch_losses).mean().item()
-        result.history.append(_linear_row(model, epoch, train_loss, test, loss_fn))
+        if not _record(result, _linear_row(model, epoch, train_loss, test, loss_fn), step):
+            break
     return result
 
 

@@ -74,3 +74,11 @@ def test_bad_tables_are_named(tmp_path, name, content, message):
         path.write_text(content)
     with pytest.raises(DataError, match=message):
         io.read_table(path, ["x", "y"], min_rows=2)
+
+
+def test_writer_removes_temporary_files_of_a_killed_writer(tmp_path):
+    path = tmp_path / "a.csv"
+    (tmp_path / ".a.csv.k1ll3d.tmp").write_text("half")
+    (tmp_path / ".b.csv.other.tmp").write_text("not ours")
+    io.write_text(path, "whole\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".b.csv.other.tmp", "a.csv"]

@@ -166,3 +166,12 @@ def test_train_linear_uses_the_named_loss():
     with torch.no_grad():
         expected = torch.nn.functional.mse_loss(model(x), y).item()
     assert result.history[-1]["test_loss"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_an_overflowing_test_loss_is_divergence_too(params):
+    # Coefficients still finite in float32 while the test MSE overflows to inf.
+    p = dataclasses.replace(params.quadratic, lr=1.0, epochs=50)
+    train, test = _split("quadratic", p)
+    _, result = run_training("quadratic", p, train, test, CPU, iter)
+    assert result.status == "diverged"
+    assert all(np.isfinite(list(row.values())).all() for row in result.history)

@@ -1,0 +1,378 @@
+"""Bad input gets a clear error and loses nothing; divergence is reported; a kill loses nothing.
+
+Each end-to-end case starts from a copy of one completed small run, breaks one thing, runs the
+real `snakemake`, and checks the exit status, the message and every byte under data/ and
+results/. The cases run a few at a time: each is mostly Snakemake and torch start-up.
+"""
+
+import io as std_io
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from gdpipe.devices import resolve_device
+from gdpipe.errors import DeviceError
+from tests.conftest import SMALL, copy_project, environment, snakemake
+from tests.params_cases import PARAMS_CASES
+
+SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
+
+
+def artifacts(project: Path) -> dict[str, bytes]:
+    """Every file under data/ and results/, by relative path."""
+    return {
+        str(p.relative_to(project)): p.read_bytes()
+        for folder in ("data", "results")
+        for p in sorted((project / folder).rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def completed(tmp_path_factory) -> Path:
+    """A small project, run to completion once."""
+    project = copy_project(tmp_path_factory.mktemp("completed") / "project", SMALL)
+    snakemake(project, "--cores", "all")
+    return project
+
+
+def _clone(completed: Path, dest: Path) -> Path:
+    shutil.copytree(completed, dest, ignore=shutil.ignore_patterns("logs", "__pycache__"))
+    return dest
+
+
+def _run_cases(completed: Path, root: Path, cases: dict) -> dict:
+    """Apply each case's breakage to its own copy, run snakemake; (returncode, output, before,
+    after) per case id."""
+
+    def run(case_id):
+        project = _clone(completed, root / case_id)
+        cases[case_id](project)
+        before = artifacts(project)
+        result = subprocess.run(
+            [SNAKEMAKE, "--cores", "1"],
+            cwd=project,
+            env=environment(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        return case_id, (
+            result.returncode,
+            result.stdout + result.stderr,
+            before,
+            artifacts(project),
+            project,
+        )
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        return dict(pool.map(run, cases))
+
+
+# --- malformed params files --------------------------------------------------------------------
+
+
+def _params_breaker(edit):
+    def breaker(project):
+        defaults = yaml.safe_load((project / "params.yaml").read_text())
+        content = edit(defaults)
+        text = content if isinstance(content, str) else yaml.safe_dump(content, sort_keys=False)
+        (project / "params.yaml").write_text(text)
+
+    return breaker
+
+
+@pytest.fixture(scope="module")
+def params_runs(completed, tmp_path_factory):
+    cases = {case_id: _params_breaker(edit) for case_id, edit, _ in PARAMS_CASES}
+    return _run_cases(completed, tmp_path_factory.mktemp("params"), cases)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("case_id", "pattern"), [(c[0], c[2]) for c in PARAMS_CASES], ids=[c[0] for c in PARAMS_CASES]
+)
+def test_malformed_params_fail_clearly_and_lose_nothing(params_runs, completed, case_id, pattern):
+    import re
+
+    returncode, output, before, after, _ = params_runs[case_id]
+    assert returncode != 0
+    assert re.search(pattern, output), output[-2000:]
+    assert "params.yaml" in output
+    assert "Traceback" not in output
+    assert after == before == artifacts(completed)
+
+
+def test_there_are_at_least_25_params_cases():
+    assert len(PARAMS_CASES) >= 25
+
+
+# --- malformed data files ----------------------------------------------------------------------
+
+
+def _write(relative: str, content: str | bytes):
+    def breaker(project):
+        path = project / relative
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+
+    return breaker
+
+
+def _swap_checkpoints(project):
+    shutil.copy(
+        project / "results/quadratic/checkpoint.pt", project / "results/linear/checkpoint.pt"
+    )
+
+
+def _truncate_checkpoint(project):
+    path = project / "results/linear/checkpoint.pt"
+    path.write_bytes(path.read_bytes()[:200])
+
+
+class _Exploit:
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.mkdir, (self.marker,))
+
+
+def _pickled_callable(project):
+    buffer = std_io.BytesIO()
+    torch.save(
+        {
+            "format": "gdpipe-checkpoint",
+            "format_version": 1,
+            "model": "linear",
+            "state_dict": {},
+            "model_args": {},
+            "x": _Exploit(str(project / "pwned")),
+        },
+        buffer,
+    )
+    (project / "results/linear/checkpoint.pt").write_bytes(buffer.getvalue())
+
+
+# (id, breakage, the file the message must name, a pattern the message must hold)
+DATA_CASES = [
+    (
+        "text_value",
+        _write("data/linear/train.csv", "x,y\n0.5,0.65\n0.1,abc\n0.2,0.44\n"),
+        "data/linear/train.csv",
+        r"line 3, column y: 'abc' is not a finite number",
+    ),
+    (
+        "nan_value",
+        _write("data/linear/test.csv", "x,y\n0.5,nan\n0.1,0.37\n"),
+        "data/linear/test.csv",
+        r"line 2, column y: 'nan' is not a finite number",
+    ),
+    (
+        "wrong_columns",
+        _write("data/quadratic/train.csv", "time,speed\n1,2\n3,4\n"),
+        "data/quadratic/train.csv",
+        r"expected columns t, speed; found time, speed",
+    ),
+    (
+        "one_test_row",
+        _write("data/quadratic/test.csv", "t,speed\n1,2\n"),
+        "data/quadratic/test.csv",
+        r"1 rows; at least 2 needed",
+    ),
+    (
+        "empty_dataset",
+        _write("data/linear/dataset.csv", ""),
+        "data/linear/dataset.csv",
+        r"empty file",
+    ),
+    (
+        "too_small_to_split",
+        _write("data/quadratic/dataset.csv", "t,speed\n0,1\n1,2\n2,3\n3,4\n"),
+        "data/quadratic/dataset.csv",
+        r"4 rows split by test_size 0\.25 into 3 train / 1 test",
+    ),
+    (
+        "infinite_start",
+        _write("data/surface/dataset.csv", "x1,x2\n1,2\ninf,3\n"),
+        "data/surface/dataset.csv",
+        r"line 3, column x1: 'inf' is not a finite number",
+    ),
+    (
+        "extra_field",
+        _write("data/linear/train.csv", "x,y\n0.5,0.65,1\n0.1,0.37\n"),
+        "data/linear/train.csv",
+        r"line 2: 3 fields, expected 2",
+    ),
+    (
+        "binary_garbage",
+        _write("data/quadratic/dataset.csv", b"\x89PNG\r\n\x1a\n\xff\xfe\x00"),
+        "data/quadratic/dataset.csv",
+        r"not a readable CSV file",
+    ),
+    (
+        "header_only",
+        _write("data/surface/dataset.csv", "x1,x2\n"),
+        "data/surface/dataset.csv",
+        r"0 rows; at least 1 needed",
+    ),
+    (
+        "truncated_checkpoint",
+        _truncate_checkpoint,
+        "results/linear/checkpoint.pt",
+        r"not a readable torch checkpoint",
+    ),
+    (
+        "checkpoint_of_other_model",
+        _swap_checkpoints,
+        "results/linear/checkpoint.pt",
+        r"checkpoint of model 'quadratic', expected 'linear'",
+    ),
+    (
+        "pickled_callable",
+        _pickled_callable,
+        "results/linear/checkpoint.pt",
+        r"refused: .* never unpickles",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def data_runs(completed, tmp_path_factory):
+    cases = {case_id: breaker for case_id, breaker, _, _ in DATA_CASES}
+    return _run_cases(completed, tmp_path_factory.mktemp("data"), cases)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("case_id", "broken", "pattern"),
+    [(c[0], c[2], c[3]) for c in DATA_CASES],
+    ids=[c[0] for c in DATA_CASES],
+)
+def test_malformed_data_fail_clearly_and_lose_nothing(data_runs, case_id, broken, pattern):
+    import re
+
+    returncode, output, before, after, project = data_runs[case_id]
+    assert returncode != 0
+    assert re.search(rf"{re.escape(broken)}: .*{pattern}", output), output[-3000:]
+    assert "Traceback" not in output
+    assert after == before  # the broken file as the test left it, everything else as it was
+    assert not (project / "pwned").exists()
+
+
+def test_there_are_at_least_8_data_cases():
+    assert len(DATA_CASES) >= 8
+
+
+# --- divergence --------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_divergence_is_reported_and_the_rest_completes(completed, tmp_path):
+    project = _clone(completed, tmp_path / "diverging")
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["quadratic"]["lr"] = 1.0  # MSE over t up to 19: the step overshoots at once
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    snakemake(project, "--cores", "all")
+
+    metrics = json.loads((project / "results/metrics/quadratic.json").read_text())
+    assert metrics["status"] == "diverged"
+    assert metrics["diverged_step"] >= 1
+    assert metrics["train_loss"] is None  # JSON has no NaN: non-finite numbers become null
+    checkpoint = torch.load(project / "results/quadratic/checkpoint.pt", weights_only=True)
+    assert checkpoint["status"] == "diverged"
+    summary = (project / "results/summary.md").read_text()
+    assert "| quadratic | diverged | diverged_step |" in summary
+    assert "| linear | ok |" in summary
+    # The other experiments are untouched, to the byte.
+    before, after = artifacts(completed), artifacts(project)
+    unaffected = [name for name in before if "quadratic" not in name and "summary" not in name]
+    assert unaffected
+    assert {n: after[n] for n in unaffected} == {n: before[n] for n in unaffected}
+    assert (project / "results/plots/quadratic_loss.png").stat().st_size > 0
+
+
+# --- a kill in the middle of training ----------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_sigkill_mid_training_then_rerun_gives_a_clean_result(completed, tmp_path):
+    # Enough epochs that training is surely under way when the kill lands; the reference is an
+    # uninterrupted run of the same change.
+    params = yaml.safe_load((completed / "params.yaml").read_text())
+    params["linear"]["epochs"] = 200
+    clean, project = _clone(completed, tmp_path / "clean"), _clone(completed, tmp_path / "killed")
+    for copy in (clean, project):
+        (copy / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    snakemake(clean, "--cores", "all")
+
+    log = project / "logs/train_model/linear.log"
+    job = subprocess.Popen(
+        [SNAKEMAKE, "--cores", "all"],
+        cwd=project,
+        env=environment(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 120
+    while not (log.exists() and "linear:" in log.read_text()):
+        assert job.poll() is None, "pipeline ended before training started"
+        assert time.monotonic() < deadline, "training never started"
+        time.sleep(0.05)
+    os.killpg(job.pid, signal.SIGKILL)
+    job.wait()
+    # What the kill left: the earlier complete checkpoint, never a partial one.
+    old = artifacts(completed)["results/linear/checkpoint.pt"]
+    assert (project / "results/linear/checkpoint.pt").read_bytes() == old
+
+    # A plain re-run is refused: Snakemake asks for --rerun-incomplete. Its lock also outlived
+    # the killed process, which --unlock clears (the README gives both commands).
+    refused = snakemake(project, "--cores", "all", check=False)
+    assert refused.returncode != 0
+    assert "--rerun-incomplete" in refused.stdout + refused.stderr
+    snakemake(project, "--unlock")
+    snakemake(project, "--cores", "all", "--rerun-incomplete")
+    assert artifacts(project) == artifacts(clean)
+
+
+# --- devices -----------------------------------------------------------------------------------
+
+
+def test_cuda_without_cuda_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(DeviceError, match=r"device = 'cuda' but CUDA is not available"):
+        resolve_device("cuda")
+
+
+def test_auto_falls_back_to_cpu_and_says_so(monkeypatch, caplog):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with caplog.at_level("INFO", logger="gdpipe.devices"):
+        assert resolve_device("auto") == torch.device("cpu")
+    assert "using device cpu" in caplog.text
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+@pytest.mark.slow
+def test_cuda_param_on_a_cpu_machine_fails_the_job_and_loses_nothing(completed, tmp_path):
+    project = _clone(completed, tmp_path / "cuda")
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["device"] = "cuda"
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    before = artifacts(project)
+    result = snakemake(project, "--cores", "1", check=False)
+    assert result.returncode != 0
+    assert "device = 'cuda' but CUDA is not available" in result.stdout + result.stderr
+    assert artifacts(project) == before
