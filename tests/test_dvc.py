@@ -283,9 +283,11 @@ def test_changing_linear_lr_reruns_the_linear_stages_then_time_travel(small_repo
 
     assert set(dvc_json(repo, "status")) <= LINEAR_STAGES
     assert "train_model-linear" in dvc_json(repo, "status")
-    assert dvc_json(repo, "params", "diff") == {
-        "params.yaml": {"linear.lr": {"old": old_lr, "new": 0.01}}
-    }
+    params_diff = dvc_json(repo, "params", "diff")
+    assert list(params_diff) == ["params.yaml"]
+    assert list(params_diff["params.yaml"]) == ["linear.lr"]
+    lr_diff = params_diff["params.yaml"]["linear.lr"]
+    assert (lr_diff["old"], lr_diff["new"]) == (old_lr, 0.01)
     assert ran_stages(run(repo, "dvc", "repro").stdout) == LINEAR_STAGES
     new_bytes = (repo / "results/metrics/linear.json").read_bytes()
     new = json.loads(new_bytes)
