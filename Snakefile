@@ -35,7 +35,7 @@ if config != read_raw_params(PARAMS_FILE):
     )
 GPU = 1 if PARAMS.device == "cuda" else 0
 
-run_jobs_with_this_python(workflow.basedir)
+run_jobs_with_this_python()
 
 # Every output is flagged update(): Snakemake then keeps the previous file while a job runs and
 # puts it back if the job fails (bad data, a kill), instead of deleting it up front. The scripts
@@ -84,7 +84,7 @@ rule generate_data:
         settings=settings("generate"),
         file=PARAMS_FILE,
     shell:
-        "python scripts/generate_data.py --params {params.file} --experiment {wildcards.experiment}"
+        "python -m scripts.generate_data --params {params.file} --experiment {wildcards.experiment}"
         " --out {output} --log {log}"
 
 
@@ -104,7 +104,7 @@ rule split_data:
         settings=settings("split"),
         file=PARAMS_FILE,
     shell:
-        "python scripts/split_data.py --params {params.file} --experiment {wildcards.model}"
+        "python -m scripts.split_data --params {params.file} --experiment {wildcards.model}"
         " --data {input.data} --train {output.train} --test {output.test} --log {log}"
 
 
@@ -129,7 +129,7 @@ rule descend_surface:
         settings=step_settings(PARAMS, "descend", "surface"),
         file=PARAMS_FILE,
     shell:
-        "python scripts/descend.py --params {params.file} --starts {input.starts}"
+        "python -m scripts.descend --params {params.file} --starts {input.starts}"
         " --trajectories {output.trajectories} --history {output.history}"
         " --metrics {output.metrics} --log {log}"
 
@@ -155,7 +155,7 @@ rule train_model:
         settings=settings("train"),
         file=PARAMS_FILE,
     shell:
-        "python scripts/train.py --params {params.file} --experiment {wildcards.model}"
+        "python -m scripts.train --params {params.file} --experiment {wildcards.model}"
         " --train {input.train} --test {input.test} --checkpoint {output.checkpoint}"
         " --history {output.history} --log {log}"
 
@@ -180,7 +180,7 @@ rule evaluate_model:
         settings=settings("evaluate"),
         file=PARAMS_FILE,
     shell:
-        "python scripts/evaluate.py --params {params.file} --experiment {wildcards.model}"
+        "python -m scripts.evaluate --params {params.file} --experiment {wildcards.model}"
         " --checkpoint {input.checkpoint} --train {input.train} --test {input.test}"
         " --metrics {output.metrics} --predictions {output.predictions} --log {log}"
 
@@ -202,7 +202,7 @@ rule plot_surface:
         settings=step_settings(PARAMS, "plot", "surface"),
         file=PARAMS_FILE,
     shell:
-        "python scripts/plot.py --params {params.file} --experiment surface"
+        "python -m scripts.plot --params {params.file} --experiment surface"
         " --table {input.trajectories} --history {input.history}"
         " --fit-plot {output.fit} --loss-plot {output.loss} --log {log}"
 
@@ -225,7 +225,7 @@ rule plot_quadratic:
         settings=step_settings(PARAMS, "plot", "quadratic"),
         file=PARAMS_FILE,
     shell:
-        "python scripts/plot.py --params {params.file} --experiment quadratic"
+        "python -m scripts.plot --params {params.file} --experiment quadratic"
         " --table {input.train} {input.test} --history {input.history}"
         " --fit-plot {output.fit} --loss-plot {output.loss} --log {log}"
 
@@ -248,7 +248,7 @@ rule plot_linear:
         settings=step_settings(PARAMS, "plot", "linear"),
         file=PARAMS_FILE,
     shell:
-        "python scripts/plot.py --params {params.file} --experiment linear"
+        "python -m scripts.plot --params {params.file} --experiment linear"
         " --table {input.predictions} --metrics {input.metrics} --history {input.history}"
         " --fit-plot {output.fit} --loss-plot {output.loss} --log {log}"
 
@@ -268,5 +268,5 @@ rule summarize:
     params:
         file=PARAMS_FILE,
     shell:
-        "python scripts/summarize.py --params {params.file} --metrics {input.metrics}"
+        "python -m scripts.summarize --params {params.file} --metrics {input.metrics}"
         " --csv {output.csv} --markdown {output.markdown} --log {log}"

@@ -98,15 +98,13 @@ def step_code(step: str) -> list[str]:
     return [SCRIPTS[step], *(f"gdpipe/{m}.py" for m in modules)]
 
 
-def run_jobs_with_this_python(project_dir: str) -> None:
-    """Make the `python` of every job the interpreter running Snakemake, importing project_dir.
+def run_jobs_with_this_python() -> None:
+    """Make the `python` of every job the interpreter running Snakemake.
 
-    Jobs run `python scripts/...` (the same command DVC runs). Putting this interpreter's bin
-    first on PATH makes that the project's environment even when Snakemake was started as
-    .venv/bin/snakemake without activating it; PYTHONPATH makes jobs import the gdpipe beside
-    the Snakefile (the code Snakemake tracks as input), not some other installed copy.
+    Jobs run `python -m scripts.<step>` (the same command DVC runs). Putting this interpreter's
+    bin first on PATH makes that the project's environment even when Snakemake was started as
+    .venv/bin/snakemake without activating it. (`-m` puts the working directory first on
+    sys.path, so each job imports the gdpipe of the checkout it runs in, the code Snakemake and
+    DVC track, never some other installed copy.)
     """
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        filter(None, [str(project_dir), os.environ.get("PYTHONPATH")])
-    )

@@ -49,10 +49,9 @@ def clone_tree(dest: Path, overrides: dict | None = None, commit: bool = True) -
 
 
 def env(repo: Path) -> dict:
-    """This interpreter first on PATH, the repo's own gdpipe importable, no DVC analytics."""
+    """This interpreter first on PATH, no DVC analytics, a git identity."""
     variables = environment()
     variables.update(
-        PYTHONPATH=str(repo),
         DVC_NO_ANALYTICS="1",
         GIT_AUTHOR_NAME="gdpipe tests",
         GIT_AUTHOR_EMAIL="tests@gdpipe.invalid",
