@@ -130,7 +130,7 @@ def test_snakemake_jobs_and_dvc_stages_agree(scratch):
     assert len(dvc_side) == 14  # 3 generate, 2 split, descend, 2 train, 2 evaluate, 3 plot, summary
     assert {job["name"]: job for job in snakemake_side} == {job["name"]: job for job in dvc_side}
     train = next(job for job in dvc_side if job["name"] == "train_model-linear")
-    assert train["cmd"].startswith("python scripts/train.py --params params.yaml ")
+    assert train["cmd"].startswith("python -m scripts.train --params params.yaml ")
     assert "linear.lr" in train["params"][0][1]
     assert "gdpipe/training.py" in train["deps"]
     assert "data/linear/train.csv" in train["deps"]
