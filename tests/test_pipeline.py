@@ -140,8 +140,11 @@ def test_summary_lists_every_metric(runs):
 
 def _planned_outputs(project: Path) -> set[str]:
     out = snakemake(project, "--dry-run", "--cores", "1").stdout
+    # Lines read "    output: a.csv (update), b.csv (update)": keep the paths.
     return {
-        name for line in re.findall(r"^\s+output: (.*)$", out, re.M) for name in line.split(", ")
+        name.removesuffix(" (update)")
+        for line in re.findall(r"^\s+output: (.*)$", out, re.M)
+        for name in line.split(", ")
     }
 
 
