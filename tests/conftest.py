@@ -74,7 +74,12 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
     return result
 
 
-@pytest.fixture
-def small_project(tmp_path: Path) -> Path:
-    """A copy of the project with small params, not yet run."""
-    return copy_project(tmp_path / "project", SMALL)
+@pytest.fixture(scope="session")
+def default_run(tmp_path_factory) -> Path:
+    """A copy of the project run to completion with `--cores all` on default params.
+
+    Shared by the end-to-end modules; a test that edits it must put it back as it was.
+    """
+    project = copy_project(tmp_path_factory.mktemp("default_run") / "project")
+    snakemake(project, "--cores", "all")
+    return project

@@ -57,13 +57,11 @@ def _artifacts(project: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    """The pipeline run twice on default params: --cores 1 and --cores all."""
+def runs(tmp_path_factory, default_run):
+    """The pipeline run twice on default params: --cores 1 here, and --cores all (shared)."""
     serial = copy_project(tmp_path_factory.mktemp("serial"))
-    parallel = copy_project(tmp_path_factory.mktemp("parallel"))
     snakemake(serial, "--cores", "1")
-    snakemake(parallel, "--cores", "all")
-    return serial, parallel
+    return serial, default_run
 
 
 def test_every_output_is_written(runs):

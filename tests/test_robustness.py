@@ -22,7 +22,7 @@ import yaml
 
 from gdpipe.devices import resolve_device
 from gdpipe.errors import DeviceError
-from tests.conftest import SMALL, copy_project, environment, snakemake
+from tests.conftest import environment, snakemake
 from tests.params_cases import PARAMS_CASES
 
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
@@ -39,11 +39,10 @@ def artifacts(project: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def completed(tmp_path_factory) -> Path:
-    """A small project, run to completion once."""
-    project = copy_project(tmp_path_factory.mktemp("completed") / "project", SMALL)
-    snakemake(project, "--cores", "all")
-    return project
+def completed(default_run) -> Path:
+    """A project run to completion on default params (shared with test_pipeline; never changed
+    here: every case works on a copy)."""
+    return default_run
 
 
 def _clone(completed: Path, dest: Path) -> Path:
