@@ -37,30 +37,23 @@ DEVICE_STEPS = ("descend", "train", "evaluate")
 
 # Every script imports these; each step adds the modules it calls.
 _COMMON = ("__init__", "cli", "errors", "io", "params")
+# Training and evaluation both rebuild models from params or checkpoints.
+_MODEL_MODULES = (
+    "checkpoint",
+    "data",
+    "devices",
+    "evaluation",
+    "experiments",
+    "models",
+    "objectives",
+    "training",
+)
 _STEP_MODULES = {
     "generate": ("data",),
     "split": ("data",),
     "descend": ("data", "devices", "evaluation", "experiments", "models", "objectives", "training"),
-    "train": (
-        "checkpoint",
-        "data",
-        "devices",
-        "evaluation",
-        "experiments",
-        "models",
-        "objectives",
-        "training",
-    ),
-    "evaluate": (
-        "checkpoint",
-        "data",
-        "devices",
-        "evaluation",
-        "experiments",
-        "models",
-        "objectives",
-        "training",
-    ),
+    "train": _MODEL_MODULES,
+    "evaluate": _MODEL_MODULES,
     "plot": ("data", "objectives", "plotting"),
     "summarize": ("summary",),
 }

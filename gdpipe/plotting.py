@@ -62,7 +62,7 @@ def surface_values(history: pd.DataFrame) -> Figure:
     fig = Figure(figsize=(6.5, 4), layout="constrained")
     ax = fig.add_subplot()
     ax.plot(history["step"], history["mean_value"], label="mean over starts")
-    ax.plot(history["step"], history["min_value"], label="lowest start")
+    ax.plot(history["step"], history["min_value"], label="lowest over starts")
     ax.set(xlabel="step", ylabel="f(x1, x2)", title="Surface value during descent")
     ax.grid(alpha=0.3)
     ax.legend()

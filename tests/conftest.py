@@ -56,6 +56,16 @@ def environment() -> dict:
     return env
 
 
+def artifacts(project: Path) -> dict[str, bytes]:
+    """Every pipeline output under data/ and results/ (Git's placeholder files aside), by path."""
+    return {
+        str(path.relative_to(project)): path.read_bytes()
+        for folder in ("data", "results")
+        for path in sorted((project / folder).rglob("*"))
+        if path.is_file() and path.name not in (".gitignore", ".gitkeep")
+    }
+
+
 def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """Run the real Snakemake CLI in workdir."""
     bin_dir = Path(sys.executable).parent

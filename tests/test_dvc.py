@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, SMALL, environment, write_params
+from tests.conftest import ROOT, SMALL, artifacts, environment, write_params
 
 BIN = Path(sys.executable).parent
 LINEAR_STAGES = {"train_model-linear", "evaluate_model-linear", "plot_linear", "summarize"}
@@ -86,18 +86,8 @@ def ran_stages(output: str) -> set[str]:
     return set(re.findall(r"^Running stage '([^']+)'", output, re.M))
 
 
-def outputs(repo: Path) -> dict[str, bytes]:
-    """Every pipeline output in the workspace (DVC's .gitignore files aside), by path."""
-    return {
-        str(path.relative_to(repo)): path.read_bytes()
-        for folder in ("data", "results")
-        for path in sorted((repo / folder).rglob("*"))
-        if path.is_file() and path.name not in (".gitignore", ".gitkeep")
-    }
-
-
 def delete_outputs(repo: Path) -> None:
-    for name in outputs(repo):
+    for name in artifacts(repo):
         (repo / name).unlink()
 
 
@@ -209,7 +199,7 @@ def test_repro_runs_every_stage_then_none(small_repo):
 @pytest.mark.slow
 def test_push_then_pull_restores_every_output_and_snakemake_agrees(small_repo, tmp_path):
     repo, _ = small_repo
-    before = outputs(repo)
+    before = artifacts(repo)
     assert len(before) == 26
     run(repo, "dvc", "remote", "add", "--local", "-d", "store", str(tmp_path / "remote"))
     run(repo, "dvc", "push")
@@ -223,7 +213,7 @@ def test_push_then_pull_restores_every_output_and_snakemake_agrees(small_repo, t
     delete_outputs(repo)
     shutil.rmtree(repo / ".dvc" / "cache")
     run(repo, "dvc", "pull")
-    assert outputs(repo) == before
+    assert artifacts(repo) == before
     assert UP_TO_DATE in run(repo, "dvc", "status").stdout
     # Pulled files carry new, arbitrary times; Snakemake's recorded checksums outweigh them.
     assert snakemake_plans_nothing(repo)
@@ -272,7 +262,7 @@ def test_changing_linear_lr_reruns_the_linear_stages_then_time_travel(small_repo
     old = json.loads(old_bytes)
     untouched = {
         name: data
-        for name, data in outputs(repo).items()
+        for name, data in artifacts(repo).items()
         if "linear" not in name and not name.startswith("results/summary")
     }
     params = yaml.safe_load((repo / "params.yaml").read_text())
@@ -296,7 +286,7 @@ def test_changing_linear_lr_reruns_the_linear_stages_then_time_travel(small_repo
     assert {"weight", "bias", "train_loss", "test_loss"} <= set(changed)
     for key, values in changed.items():
         assert (values["old"], values["new"]) == (old[key], new[key]), key
-    assert {name: data for name, data in outputs(repo).items() if name in untouched} == untouched
+    assert {name: data for name, data in artifacts(repo).items() if name in untouched} == untouched
 
     # Time travel: commit the new run, go back one commit, and DVC restores the old files.
     git_commit(repo, "linear.lr=0.01")
@@ -330,7 +320,7 @@ def test_snakemake_run_matches_the_committed_dvc_lock(tmp_path):
     assert problems == {}, hint
     assert {
         out for changes in status.values() for change in changes for out in change["changed outs"]
-    } == set(outputs(repo))
+    } == set(artifacts(repo))
     # Storing the outputs in the cache records the hashes they have: dvc.lock must not change.
     run(repo, "dvc", "commit", "--force")
     assert run(repo, "git", "diff", "--exit-code", "--", "dvc.lock", check=False).returncode == 0, (

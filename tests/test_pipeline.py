@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from gdpipe.checkpoint import load_checkpoint
-from tests.conftest import copy_project, snakemake
+from tests.conftest import artifacts, copy_project, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -47,15 +47,6 @@ OUTPUTS = [
 ]
 
 
-def _artifacts(project: Path) -> dict[str, bytes]:
-    return {
-        str(path.relative_to(project)): path.read_bytes()
-        for folder in ("data", "results")
-        for path in sorted((project / folder).rglob("*"))
-        if path.is_file()
-    }
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, default_run):
     """The pipeline run twice on default params: --cores 1 here, and --cores all (shared)."""
@@ -73,7 +64,7 @@ def test_every_output_is_written(runs):
 
 def test_byte_identical_whatever_the_core_count(runs):
     serial, parallel = runs
-    a, b = _artifacts(serial), _artifacts(parallel)
+    a, b = artifacts(serial), artifacts(parallel)
     assert sorted(a) == sorted(b)
     assert [name for name in a if a[name] != b[name]] == []
 

@@ -22,20 +22,10 @@ import yaml
 
 from gdpipe.devices import resolve_device
 from gdpipe.errors import DeviceError
-from tests.conftest import environment, snakemake
+from tests.conftest import artifacts, environment, snakemake
 from tests.params_cases import PARAMS_CASES
 
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
-
-
-def artifacts(project: Path) -> dict[str, bytes]:
-    """Every file under data/ and results/, by relative path."""
-    return {
-        str(p.relative_to(project)): p.read_bytes()
-        for folder in ("data", "results")
-        for p in sorted((project / folder).rglob("*"))
-        if p.is_file()
-    }
 
 
 @pytest.fixture(scope="module")
