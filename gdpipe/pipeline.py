@@ -29,7 +29,7 @@ STEP_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
     ("train", "linear"): ("seed", "optimizer", "loss", "lr", "epochs", "batch_size"),
     ("evaluate", "quadratic"): (),
     ("evaluate", "linear"): ("loss",),
-    ("plot", "surface"): ("name", "lr"),
+    ("plot", "surface"): ("name", "lr", "steps", "low", "high"),
     ("plot", "quadratic"): (),
     ("plot", "linear"): ("loss",),
 }
@@ -54,7 +54,7 @@ _STEP_MODULES = {
     "descend": ("data", "devices", "evaluation", "experiments", "models", "objectives", "training"),
     "train": _MODEL_MODULES,
     "evaluate": _MODEL_MODULES,
-    "plot": ("data", "objectives", "plotting"),
+    "plot": ("data", "objectives", "plotting"),  # plotting imports params, already common
     "summarize": ("summary",),
 }
 SCRIPTS = {

@@ -11,21 +11,31 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from gdpipe.objectives import Surface
+from gdpipe.params import SurfaceParams
 
 TRAIN, TEST, PREDICTION = "tab:blue", "tab:green", "tab:red"
 
 
-def surface_trajectories(surface: Surface, trajectories: pd.DataFrame, lr: float) -> Figure:
-    """Contour of f with every start's path, its start and end, and the known minima."""
+def surface_trajectories(surface: Surface, trajectories: pd.DataFrame, p: SurfaceParams) -> Figure:
+    """Contour of f with every start's path, its start and end, and the known minima.
+
+    The view covers the start square [low, high]^2 and the surface's domain, widened to follow
+    paths that leave them by up to one square's width (an escaping path is cut at the edge).
+    """
     fig = Figure(figsize=(7.5, 6), layout="constrained")
     ax = fig.add_subplot()
-    lo = min(trajectories[["x1", "x2"]].min().min(), surface.domain[0])
-    hi = max(trajectories[["x1", "x2"]].max().max(), surface.domain[1])
+    low, high = p.low, p.high
+    span = high - low
+    positions = trajectories[["x1", "x2"]].to_numpy()
+    lo = min(low, surface.domain[0], max(positions.min(), low - span))
+    hi = max(high, surface.domain[1], min(positions.max(), high + span))
+    lo, hi = lo - 0.03 * (hi - lo), hi + 0.03 * (hi - lo)  # room for markers on the edge
     grid = np.linspace(lo, hi, 300)
     x1, x2 = np.meshgrid(grid, grid)
-    filled = ax.contourf(
-        x1, x2, surface.value(np.stack([x1, x2], axis=-1)), levels=30, cmap="viridis"
-    )
+    values = surface.value(np.stack([x1, x2], axis=-1))
+    # Levels at quantiles: a surface spanning decades (Rosenbrock) still shows its valleys.
+    levels = np.unique(np.quantile(values, np.linspace(0, 1, 31)))
+    filled = ax.contourf(x1, x2, values, levels=levels, cmap="viridis")
     fig.colorbar(filled, ax=ax, label="f(x1, x2)")
     for _, path in trajectories.groupby("start", sort=True):
         ax.plot(path["x1"], path["x2"], color="white", linewidth=0.8, alpha=0.8)
@@ -50,8 +60,12 @@ def surface_trajectories(surface: Surface, trajectories: pd.DataFrame, lr: float
         ylim=(lo, hi),
         xlabel="x1",
         ylabel="x2",
-        title=f"Gradient descent on {surface.formula}\n"
-        f"{first.shape[0]} starts, {int(steps.max())} steps, lr={lr:g}",
+        title=f"Gradient descent on {surface.formula}\n{first.shape[0]} starts, "
+        + (
+            f"{p.steps} steps, lr={p.lr:g}"
+            if steps.max() == p.steps
+            else f"lr={p.lr:g}: diverged at step {int(steps.max()) + 1} of {p.steps}"
+        ),
     )
     ax.legend(loc="upper right", framealpha=0.9)
     return fig

@@ -19,7 +19,7 @@ def step(args):
     if e == "surface":
         trajectories = io.read_table(args.table[0], ("step", "start", "x1", "x2", "value"))
         fit = plotting.surface_trajectories(
-            get_surface(params.surface.name), trajectories, params.surface.lr
+            get_surface(params.surface.name), trajectories, params.surface
         )
         curve = plotting.surface_values(history)
     elif e == "quadratic":

@@ -1,0 +1,121 @@
+"""Figures carry what a reader needs: a title, labelled axes, a legend; diverged runs say so."""
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gdpipe import plotting
+from gdpipe.objectives import get_surface
+from gdpipe.params import validate_params
+
+
+@pytest.fixture
+def params(default_params):
+    return validate_params(default_params)
+
+
+def _trajectories(steps: int, far: float = 0.0) -> pd.DataFrame:
+    rows = [
+        {"step": s, "start": i, "x1": 1.0 + i + far * s, "x2": 2.0, "value": -float(s)}
+        for s in range(steps + 1)
+        for i in range(3)
+    ]
+    return pd.DataFrame(rows)
+
+
+def _labelled(fig) -> list:
+    axes = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    for ax in axes:
+        assert ax.get_xlabel()
+        assert ax.get_ylabel()
+    return axes
+
+
+def test_surface_figure_is_labelled(params):
+    p = dataclasses.replace(params.surface, steps=4)
+    fig = plotting.surface_trajectories(get_surface("sincos"), _trajectories(4), p)
+    ax = _labelled(fig)[0]
+    assert "4 steps" in ax.get_title()
+    assert {t.get_text() for t in ax.get_legend().get_texts()} == {
+        "start",
+        "end",
+        "known minimum",
+    }
+
+
+def test_surface_figure_of_a_diverged_run_says_so_and_keeps_a_sane_view(params):
+    p = dataclasses.replace(params.surface, steps=100)
+    escaping = _trajectories(5, far=1e30)  # one run that flew off before stopping at step 6
+    fig = plotting.surface_trajectories(get_surface("sincos"), escaping, p)
+    ax = fig.axes[0]
+    assert "diverged at step 6 of 100" in ax.get_title()
+    low, high = ax.get_xlim()
+    assert low >= p.low - 1.1 * (p.high - p.low)
+    assert high <= p.high + 1.1 * (p.high - p.low)
+
+
+def test_loss_curves_are_labelled_and_log_scaled_when_spanning_decades():
+    history = pd.DataFrame(
+        {"epoch": [0, 1, 2], "train_loss": [1e4, 10.0, 0.1], "test_loss": [1e4, 20.0, 0.2]}
+    )
+    ax = plotting.loss_curves(history, "a title", "MSE").axes[0]
+    assert ax.get_title() == "a title"
+    assert ax.get_ylabel() == "MSE"
+    assert ax.get_yscale() == "log"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["train", "test"]
+
+
+def test_quadratic_panels_show_the_chosen_epochs():
+    t = np.arange(6.0)
+    train = pd.DataFrame({"t": t[:4], "speed": t[:4] ** 2})
+    test = pd.DataFrame({"t": t[4:], "speed": t[4:] ** 2})
+    history = pd.DataFrame(
+        {
+            "epoch": range(11),
+            "train_loss": np.linspace(10, 1, 11),
+            "test_loss": 1.0,
+            "a": 1.0,
+            "b": 0.0,
+            "c": 0.0,
+        }
+    )
+    fig = plotting.quadratic_panels(train, test, history, panels=6)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    assert [title.split(":")[0] for title in titles] == [
+        "epoch 0",
+        "epoch 2",
+        "epoch 4",
+        "epoch 6",
+        "epoch 8",
+        "epoch 10",
+    ]
+    rows, cols = fig.axes[0].get_subplotspec().get_gridspec().get_geometry()
+    assert [ax.get_xlabel() for ax in fig.axes[-cols:]] == ["time t"] * cols  # bottom row
+    assert [ax.get_ylabel() for ax in fig.axes[::cols]] == ["speed"] * rows  # first column
+
+
+@pytest.mark.parametrize(
+    ("metrics", "title"),
+    [
+        ({"status": "ok", "weight": 0.7, "bias": 0.3}, "learned y = 0.7000·x + 0.3000"),
+        ({"status": "diverged", "diverged_step": 9, "weight": None}, "diverged at step 9"),
+    ],
+)
+def test_linear_fit_is_the_three_colour_plot(metrics, title):
+    predictions = pd.DataFrame(
+        {
+            "x": [0.0, 0.5, 1.0, 0.25],
+            "y": [0.3, 0.65, 1.0, 0.475],
+            "split": ["train", "train", "train", "test"],
+            "prediction": [0.3, 0.65, 1.0, np.nan],
+        }
+    )
+    ax = plotting.linear_fit(predictions, metrics).axes[0]
+    assert title in ax.get_title()
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "train data",
+        "test data",
+        "predictions (test)",
+    ]
