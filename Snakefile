@@ -5,6 +5,8 @@ exact params keys its script reads as `params:` and its code as `input:`, so Sna
 job exactly when something it depends on changes. The commands are the ones dvc.yaml runs.
 """
 
+import os
+
 from gdpipe.errors import ParamsError
 from gdpipe.params import read_params, read_raw_params
 from gdpipe.pipeline import (
@@ -18,7 +20,7 @@ from gdpipe.pipeline import (
 # One file holds every setting: the scripts read it themselves, so a `--config` override (which
 # the scripts would never see) is refused rather than silently ignored. Validated before
 # `configfile:` so that even a YAML syntax error gets gdpipe's message naming the file.
-PARAMS_FILE = str((workflow.overwrite_configfiles or ["params.yaml"])[-1])
+PARAMS_FILE = os.path.relpath((workflow.overwrite_configfiles or ["params.yaml"])[-1])
 try:
     PARAMS = read_params(PARAMS_FILE)
 except ParamsError as err:

@@ -365,3 +365,21 @@ def test_cuda_param_on_a_cpu_machine_fails_the_job_and_loses_nothing(completed, 
     assert result.returncode != 0
     assert "device = 'cuda' but CUDA is not available" in result.stdout + result.stderr
     assert artifacts(project) == before
+
+
+# --- where settings come from ------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_config_overrides_are_refused_and_configfile_is_used(completed, tmp_path):
+    project = _clone(completed, tmp_path / "configfile")
+    refused = snakemake(project, "--dry-run", "--config", "device=cpu", check=False)
+    assert refused.returncode != 0
+    assert "instead of overriding keys with --config" in refused.stdout + refused.stderr
+
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    params["linear"]["epochs"] = 7
+    (project / "other.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    planned = snakemake(project, "--dry-run", "--printshellcmds", "--configfile", "other.yaml")
+    # The scripts read that file; as each job records which file it read, all of them re-run.
+    assert "--params other.yaml --experiment linear" in planned.stdout
