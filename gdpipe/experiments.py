@@ -86,6 +86,7 @@ def checkpoint_info(p, result: TrainResult) -> dict:
         "status": result.status,
         "diverged_step": result.diverged_step,
         "epochs_completed": len(result.history) - 1,
+        "optimizer": result.optimizer_state,  # None for the hand-written update
         "config": as_dict(p),
     }
 

@@ -32,6 +32,7 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)
     status: str = "ok"
     diverged_step: int | None = None
+    optimizer_state: dict | None = None  # torch.optim's state_dict, to resume from a checkpoint
 
     def diverge(self, step: int) -> None:
         self.status, self.diverged_step = "diverged", step
@@ -150,26 +151,29 @@ def train_linear(
     loss_fn = LOSSES[loss]
     opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)
     result, step = TrainResult(), 0
-    if not _record(
-        result, _linear_row(model, 0, _evaluate(model, loss_fn, x, y), test, loss_fn), 0
-    ):
+    try:
+        if not _record(
+            result, _linear_row(model, 0, _evaluate(model, loss_fn, x, y), test, loss_fn), 0
+        ):
+            return result
+        for epoch in progress(range(1, epochs + 1)):
+            batch_losses = []
+            for i in range(0, len(x), batch_size):
+                step += 1
+                opt.zero_grad()
+                batch_loss = loss_fn(model(x[i : i + batch_size]), y[i : i + batch_size])
+                batch_loss.backward()
+                opt.step()
+                if not _finite(model, batch_loss):
+                    result.diverge(step)
+                    return result
+                batch_losses.append(batch_loss.detach())
+            train_loss = torch.stack(batch_losses).mean().item()
+            if not _record(result, _linear_row(model, epoch, train_loss, test, loss_fn), step):
+                break
         return result
-    for epoch in progress(range(1, epochs + 1)):
-        batch_losses = []
-        for i in range(0, len(x), batch_size):
-            step += 1
-            opt.zero_grad()
-            batch_loss = loss_fn(model(x[i : i + batch_size]), y[i : i + batch_size])
-            batch_loss.backward()
-            opt.step()
-            if not _finite(model, batch_loss):
-                result.diverge(step)
-                return result
-            batch_losses.append(batch_loss.detach())
-        train_loss = torch.stack(batch_losses).mean().item()
-        if not _record(result, _linear_row(model, epoch, train_loss, test, loss_fn), step):
-            break
-    return result
+    finally:  # however training ended, keep the optimizer's state beside the weights
+        result.optimizer_state = opt.state_dict()
 
 
 def _linear_row(model, epoch, train_loss, test, loss_fn) -> dict:

@@ -143,3 +143,25 @@ def test_pickled_callable_is_refused_without_running(tmp_path):
     # Sanity: the same file does run code when fully unpickled.
     torch.load(path, weights_only=False)
     assert marker.exists()
+
+
+def test_trained_checkpoint_carries_optimizer_state_and_config(tmp_path, default_params):
+    # nanoGPT-style: weights, optimizer state, progress and config, all weights_only-readable.
+    import dataclasses
+
+    from gdpipe import data
+    from gdpipe.experiments import checkpoint_info, run_training
+    from gdpipe.params import validate_params
+
+    p = dataclasses.replace(validate_params(default_params).linear, optimizer="adam", epochs=2)
+    train, test = data.split(data.generate_linear(p), p.test_size, p.split_seed)
+    model, result = run_training("linear", p, train, test, torch.device("cpu"), iter)
+    path = tmp_path / "linear.pt"
+    save_checkpoint(path, "linear", model, **checkpoint_info(p, result))
+    payload = torch.load(path, weights_only=True)
+    assert payload["optimizer"]["param_groups"][0]["lr"] == p.lr
+    assert int(payload["optimizer"]["state"][0]["step"]) == 2 * len(train)  # one step per sample
+    assert payload["epochs_completed"] == 2
+    assert payload["config"]["optimizer"] == "adam"
+    resumed = torch.optim.Adam(build_model("linear").parameters(), lr=p.lr)
+    resumed.load_state_dict(payload["optimizer"])  # what a resume would do
