@@ -71,3 +71,21 @@ def test_malformed_params_name_the_problem(tmp_path, default_params, case, edit,
 def test_missing_params_file(tmp_path):
     with pytest.raises(ParamsError, match=r"nope\.yaml: cannot read params file"):
         read_params(tmp_path / "nope.yaml")
+
+
+def test_allowed_names_match_the_registries():
+    # params.py must stay cheap to import (no torch), so it lists the names; they must match.
+    from gdpipe import objectives, params, training
+
+    assert params.SURFACES == tuple(objectives.SURFACES)
+    assert params.OPTIMIZERS == tuple(training.OPTIMIZERS)
+    assert params.LOSSES == tuple(training.LOSSES)
+
+
+def test_importing_params_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, gdpipe.params, gdpipe.pipeline; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"  # the Snakefile imports these on every start
