@@ -77,9 +77,9 @@ def test_allowed_names_match_the_registries():
     # params.py must stay cheap to import (no torch), so it lists the names; they must match.
     from gdpipe import objectives, params, training
 
-    assert params.SURFACES == tuple(objectives.SURFACES)
-    assert params.OPTIMIZERS == tuple(training.OPTIMIZERS)
-    assert params.LOSSES == tuple(training.LOSSES)
+    assert tuple(objectives.SURFACES) == params.SURFACES
+    assert tuple(training.OPTIMIZERS) == params.OPTIMIZERS
+    assert tuple(training.LOSSES) == params.LOSSES
 
 
 def test_importing_params_does_not_import_torch():
