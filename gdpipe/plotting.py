@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from gdpipe.objectives import Surface
 from gdpipe.params import SurfaceParams
@@ -93,6 +94,7 @@ def loss_curves(history: pd.DataFrame, title: str, loss_name: str) -> Figure:
     positive = losses[np.isfinite(losses) & (losses > 0)]
     if positive.size and positive.max() / positive.min() > 100:
         ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     ax.set(xlabel="epoch", ylabel=loss_name, title=title)
     ax.grid(alpha=0.3)
     ax.legend()

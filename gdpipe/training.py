@@ -101,15 +101,13 @@ def train_quadratic(
 ) -> TrainResult:
     """Full-batch MSE descent with autograd and a hand-written update (no torch.optim).
 
-    Row e of the history holds the loss the update of epoch e saw, the test loss and the
-    coefficients after it; row 0 is the starting point.
+    Row e of the history holds the model after e updates: its coefficients and its train and
+    test loss (both measured after the update, so the two curves line up); row 0 is the start.
     """
     t, y = train
     loss_fn = nn.functional.mse_loss
     result = TrainResult()
-    if not _record(
-        result, _quadratic_row(model, 0, _evaluate(model, loss_fn, t, y), test, loss_fn), 0
-    ):
+    if not _record(result, _quadratic_row(model, 0, train, test, loss_fn), 0):
         return result
     for epoch in progress(range(1, epochs + 1)):
         loss = loss_fn(model(t), y)
@@ -121,13 +119,13 @@ def train_quadratic(
         if not _finite(model, loss):
             result.diverge(epoch)
             break
-        if not _record(result, _quadratic_row(model, epoch, loss.item(), test, loss_fn), epoch):
+        if not _record(result, _quadratic_row(model, epoch, train, test, loss_fn), epoch):
             break
     return result
 
 
-def _quadratic_row(model, epoch, train_loss, test, loss_fn) -> dict:
-    test_loss = _evaluate(model, loss_fn, *test)
+def _quadratic_row(model, epoch, train, test, loss_fn) -> dict:
+    train_loss, test_loss = _evaluate(model, loss_fn, *train), _evaluate(model, loss_fn, *test)
     return {"epoch": epoch, "train_loss": train_loss, "test_loss": test_loss, **model.learned()}
 
 

@@ -70,10 +70,14 @@ def test_hand_written_quadratic_step_equals_torch_sgd(params):
     sgd = torch.optim.SGD(reference.parameters(), lr=p.lr)
     for epoch in range(1, 6):
         sgd.zero_grad()
-        loss = torch.nn.functional.mse_loss(reference(train_t[0]), train_t[1])
-        loss.backward()
+        torch.nn.functional.mse_loss(reference(train_t[0]), train_t[1]).backward()
         sgd.step()
+        with torch.no_grad():  # the history holds the loss after each update
+            loss = torch.nn.functional.mse_loss(reference(train_t[0]), train_t[1])
         assert result.history[epoch]["train_loss"] == pytest.approx(loss.item(), rel=1e-6)
+        assert result.history[epoch]["a"] == pytest.approx(
+            reference.coefficients[0].item(), rel=1e-6
+        )
     torch.testing.assert_close(ours.coefficients, reference.coefficients)
 
 
