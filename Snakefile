@@ -8,7 +8,7 @@ job exactly when something it depends on changes. The commands are the ones dvc.
 import os
 
 from gdpipe.errors import ParamsError
-from gdpipe.params import read_params, read_raw_params
+from gdpipe.params import read_raw_params, validate_params
 from gdpipe.pipeline import (
     EXPERIMENTS,
     MODELS,
@@ -22,7 +22,8 @@ from gdpipe.pipeline import (
 # `configfile:` so that even a YAML syntax error gets gdpipe's message naming the file.
 PARAMS_FILE = os.path.relpath((workflow.overwrite_configfiles or ["params.yaml"])[-1])
 try:
-    PARAMS = read_params(PARAMS_FILE)
+    RAW_PARAMS = read_raw_params(PARAMS_FILE)
+    PARAMS = validate_params(RAW_PARAMS, source=PARAMS_FILE)
 except ParamsError as err:
     raise WorkflowError(str(err)) from None
 
@@ -30,7 +31,7 @@ except ParamsError as err:
 configfile: PARAMS_FILE
 
 
-if config != read_raw_params(PARAMS_FILE):
+if config != RAW_PARAMS:
     raise WorkflowError(
         f"gdpipe reads every setting from {PARAMS_FILE}: edit it, or pass a complete params "
         "file with --configfile, instead of overriding keys with --config"
