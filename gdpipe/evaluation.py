@@ -11,6 +11,13 @@ from gdpipe.objectives import Surface
 from gdpipe.training import LOSSES
 
 
+def tensors(
+    frame: pd.DataFrame, columns: tuple[str, ...], device: torch.device, dtype=torch.float32
+) -> tuple[torch.Tensor, ...]:
+    """One tensor per column of a table, on `device`."""
+    return tuple(torch.tensor(frame[c].to_numpy(), dtype=dtype, device=device) for c in columns)
+
+
 def predict(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """The model's predictions with autograd fully off."""
     model.eval()
@@ -28,13 +35,11 @@ def evaluate_model(
 ) -> tuple[dict, pd.DataFrame]:
     """Metrics (learned parameters, loss per split, status) and a table of every prediction."""
     model = model.to(device)
-    x_name, y_name = columns
     metrics = {"status": info.get("status", "ok"), "diverged_step": info.get("diverged_step")}
     metrics.update(model.learned())
     tables = []
     for split_name, frame in splits.items():
-        x = torch.tensor(frame[x_name].to_numpy(), dtype=torch.float32, device=device)
-        y = torch.tensor(frame[y_name].to_numpy(), dtype=torch.float32, device=device)
+        x, y = tensors(frame, columns, device)
         prediction = predict(model, x)
         metrics[f"{split_name}_loss"] = LOSSES[loss](prediction, y).item()
         tables.append(frame.assign(split=split_name, prediction=prediction.cpu().numpy()))

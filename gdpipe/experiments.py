@@ -11,18 +11,11 @@ import torch
 from torch import nn
 
 from gdpipe.data import COLUMNS
-from gdpipe.evaluation import surface_metrics
+from gdpipe.evaluation import surface_metrics, tensors
 from gdpipe.models import build_model
 from gdpipe.objectives import get_surface
 from gdpipe.params import LinearParams, QuadraticParams, SurfaceParams, as_dict
 from gdpipe.training import Progress, TrainResult, descend, train_linear, train_quadratic
-
-
-def tensors(
-    frame: pd.DataFrame, columns: tuple[str, ...], device: torch.device, dtype=torch.float32
-) -> tuple[torch.Tensor, ...]:
-    """One tensor per column, on `device`."""
-    return tuple(torch.tensor(frame[c].to_numpy(), dtype=dtype, device=device) for c in columns)
 
 
 def run_surface(
