@@ -34,6 +34,11 @@ class Surface:
     minima: tuple[tuple[float, float, float], ...]  # (x1, x2, f) of local minima in the domain
     domain: tuple[float, float]
 
+    @property
+    def f_star(self) -> float:
+        """The global minimum value (the lowest of the known minima)."""
+        return min(m[2] for m in self.minima)
+
 
 def _sincos_value(p):
     xp, x1, x2 = _xp(p), p[..., 0], p[..., 1]
