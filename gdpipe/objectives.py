@@ -1,15 +1,21 @@
 """2-D test surfaces with analytic gradients, known minima and a plotting domain.
 
-Value and gradient take an array of points shaped (..., 2) and use only functions that numpy and
-torch share (sin, cos, stack with axis=), so the same formula runs on a numpy grid for a contour
-plot and on a torch tensor on the GPU for descent.
+Each surface is one function `terms(p, kappa) -> (f, ∇f)` that writes the gradient beside the
+value and shares their intermediate terms, so descent evaluates both in one pass. It takes points
+shaped (..., 2) and uses only what numpy and torch share (sin, cos, stack with axis=), so the same
+formula runs on a numpy grid for a contour plot and on a torch tensor on the GPU for descent.
+Powers are written as products: torch's general pow rounds differently in its vector loop and in
+its tail, and a start's result must not depend on where it sits in the batch.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+
+import numpy as np
 
 
 def _xp(points):
@@ -18,9 +24,7 @@ def _xp(points):
         import torch
 
         return torch
-    import numpy
-
-    return numpy
+    return np
 
 
 @dataclass(frozen=True)
@@ -29,27 +33,84 @@ class Surface:
 
     name: str
     formula: str
-    value: Callable
-    gradient: Callable
+    terms: Callable  # (p (..., 2), kappa) -> (f (...), ∇f (..., 2))
     minima: tuple[tuple[float, float, float], ...]  # (x1, x2, f) of local minima in the domain
     domain: tuple[float, float]
+    condition: float | None = None  # κ of a surface that has one (bowl); None: it has none
 
     @property
     def f_star(self) -> float:
         """The global minimum value (the lowest of the known minima)."""
         return min(m[2] for m in self.minima)
 
+    def value_and_gradient(self, p):
+        """f(p) and ∇f(p) in one pass: shapes (...) and (..., 2) for p of shape (..., 2)."""
+        return self.terms(p, self.condition)
 
-def _sincos_value(p):
+    def value(self, p):
+        return self.terms(p, self.condition)[0]
+
+    def gradient(self, p):
+        return self.terms(p, self.condition)[1]
+
+
+def _sincos(p, kappa=None):
     xp, x1, x2 = _xp(p), p[..., 0], p[..., 1]
-    return xp.sin(x1) * xp.cos(x2) + xp.sin(x1 / 2) * xp.cos(x2 / 2)
+    s1, c1, s2, c2 = xp.sin(x1), xp.cos(x1), xp.sin(x2), xp.cos(x2)
+    h1, k1, h2, k2 = xp.sin(x1 / 2), xp.cos(x1 / 2), xp.sin(x2 / 2), xp.cos(x2 / 2)
+    f = s1 * c2 + h1 * k2
+    d1 = c1 * c2 + 0.5 * k1 * k2
+    d2 = -s1 * s2 - 0.5 * h1 * h2
+    return f, xp.stack([d1, d2], axis=-1)
 
 
-def _sincos_gradient(p):
+def _himmelblau(p, kappa=None):
     xp, x1, x2 = _xp(p), p[..., 0], p[..., 1]
-    d1 = xp.cos(x1) * xp.cos(x2) + 0.5 * xp.cos(x1 / 2) * xp.cos(x2 / 2)
-    d2 = -xp.sin(x1) * xp.sin(x2) - 0.5 * xp.sin(x1 / 2) * xp.sin(x2 / 2)
-    return xp.stack([d1, d2], axis=-1)
+    u, v = x1 * x1 + x2 - 11, x1 + x2 * x2 - 7
+    f = u * u + v * v
+    return f, xp.stack([4 * x1 * u + 2 * v, 2 * u + 4 * x2 * v], axis=-1)
+
+
+def _rosenbrock(p, kappa=None):
+    xp, x1, x2 = _xp(p), p[..., 0], p[..., 1]
+    a, b = 1 - x1, x2 - x1 * x1
+    f = a * a + 100 * b * b
+    return f, xp.stack([-2 * a - 400 * x1 * b, 200 * b], axis=-1)
+
+
+def _rastrigin(p, kappa=None):
+    xp, x1, x2 = _xp(p), p[..., 0], p[..., 1]
+    w1, w2 = 2 * math.pi * x1, 2 * math.pi * x2
+    f = 20 + x1 * x1 + x2 * x2 - 10 * (xp.cos(w1) + xp.cos(w2))
+    d1 = 2 * x1 + 20 * math.pi * xp.sin(w1)
+    d2 = 2 * x2 + 20 * math.pi * xp.sin(w2)
+    return f, xp.stack([d1, d2], axis=-1)
+
+
+def _beale(p, kappa=None):
+    xp, x1, x2 = _xp(p), p[..., 0], p[..., 1]
+    y2 = x2 * x2
+    y3 = y2 * x2
+    a, b, c = 1.5 - x1 + x1 * x2, 2.25 - x1 + x1 * y2, 2.625 - x1 + x1 * y3
+    f = a * a + b * b + c * c
+    d1 = 2 * (a * (x2 - 1) + b * (y2 - 1) + c * (y3 - 1))
+    d2 = 2 * x1 * (a + 2 * b * x2 + 3 * c * y2)
+    return f, xp.stack([d1, d2], axis=-1)
+
+
+def _bowl(p, kappa):
+    xp, x1, x2 = _xp(p), p[..., 0], p[..., 1]
+    f = 0.5 * (x1 * x1 + kappa * x2 * x2)
+    return f, xp.stack([x1, kappa * x2], axis=-1)
+
+
+def _styblinski_tang(p, kappa=None):
+    xp, x1, x2 = _xp(p), p[..., 0], p[..., 1]
+    q1, q2 = x1 * x1, x2 * x2
+    f = 0.5 * ((q1 * q1 - 16 * q1 + 5 * x1) + (q2 * q2 - 16 * q2 + 5 * x2))
+    d1 = 2 * q1 * x1 - 16 * x1 + 2.5
+    d2 = 2 * q2 * x2 - 16 * x2 + 2.5
+    return f, xp.stack([d1, d2], axis=-1)
 
 
 # On x2 = 2*pi the surface is sin x1 - sin(x1/2), whose minimum solves 2c^2 - c/2 - 1 = 0 with
@@ -64,41 +125,29 @@ _SINCOS_MINIMA = (
 )
 
 
-def _himmelblau_value(p):
-    x1, x2 = p[..., 0], p[..., 1]
-    return (x1**2 + x2 - 11) ** 2 + (x1 + x2**2 - 7) ** 2
+def _styblinski_tang_root(x: float) -> float:
+    """A root of ∂f/∂x = 2x^3 - 16x + 2.5 by Newton's method from x (it converges in < 8 steps)."""
+    for _ in range(8):
+        x -= (2 * x**3 - 16 * x + 2.5) / (6 * x**2 - 16)
+    return x
 
 
-def _himmelblau_gradient(p):
-    xp, x1, x2 = _xp(p), p[..., 0], p[..., 1]
-    u, v = x1**2 + x2 - 11, x1 + x2**2 - 7
-    return xp.stack([4 * x1 * u + 2 * v, 2 * u + 4 * x2 * v], axis=-1)
+# Each coordinate has two minima (the middle root is a maximum): four combinations.
+_ST_LOW, _ST_HIGH = _styblinski_tang_root(-2.9), _styblinski_tang_root(2.7)
+_ST_MINIMA = tuple(
+    (a, b, float(_styblinski_tang(np.array([a, b]))[0]))
+    for a, b in ((_ST_LOW, _ST_LOW), (_ST_LOW, _ST_HIGH), (_ST_HIGH, _ST_LOW), (_ST_HIGH, _ST_HIGH))
+)
 
-
-def _rosenbrock_value(p):
-    x1, x2 = p[..., 0], p[..., 1]
-    return (1 - x1) ** 2 + 100 * (x2 - x1**2) ** 2
-
-
-def _rosenbrock_gradient(p):
-    xp, x1, x2 = _xp(p), p[..., 0], p[..., 1]
-    return xp.stack([-2 * (1 - x1) - 400 * x1 * (x2 - x1**2), 200 * (x2 - x1**2)], axis=-1)
-
-
-SURFACES = {
-    "sincos": Surface(
-        "sincos",
-        "sin(x1)cos(x2) + sin(x1/2)cos(x2/2)",
-        _sincos_value,
-        _sincos_gradient,
-        _SINCOS_MINIMA,
-        (0.0, 10.0),
+_ALL = (
+    Surface("sincos", "sin(x1)cos(x2) + sin(x1/2)cos(x2/2)", _sincos, _SINCOS_MINIMA, (0.0, 10.0)),
+    Surface(
+        "rosenbrock", "(1 - x1)^2 + 100(x2 - x1^2)^2", _rosenbrock, ((1.0, 1.0, 0.0),), (-2.0, 2.0)
     ),
-    "himmelblau": Surface(
+    Surface(
         "himmelblau",
         "(x1^2 + x2 - 11)^2 + (x1 + x2^2 - 7)^2",
-        _himmelblau_value,
-        _himmelblau_gradient,
+        _himmelblau,
         (
             (3.0, 2.0, 0.0),
             (-2.805118086952745, 3.131312518250573, 0.0),
@@ -107,20 +156,35 @@ SURFACES = {
         ),
         (-5.0, 5.0),
     ),
-    "rosenbrock": Surface(
-        "rosenbrock",
-        "(1 - x1)^2 + 100(x2 - x1^2)^2",
-        _rosenbrock_value,
-        _rosenbrock_gradient,
-        ((1.0, 1.0, 0.0),),
-        (-2.0, 2.0),
+    Surface(
+        "rastrigin",
+        "20 + x1^2 + x2^2 - 10(cos 2πx1 + cos 2πx2)",
+        _rastrigin,
+        ((0.0, 0.0, 0.0),),
+        (-5.12, 5.12),
     ),
-}
+    Surface(
+        "beale",
+        "(1.5 - x1 + x1x2)^2 + (2.25 - x1 + x1x2^2)^2 + (2.625 - x1 + x1x2^3)^2",
+        _beale,
+        ((3.0, 0.5, 0.0),),
+        (-4.5, 4.5),
+    ),
+    Surface("bowl", "(x1^2 + κ x2^2)/2", _bowl, ((0.0, 0.0, 0.0),), (-5.0, 5.0), condition=100.0),
+    Surface(
+        "styblinski_tang", "Σ (xi^4 - 16xi^2 + 5xi)/2", _styblinski_tang, _ST_MINIMA, (-5.0, 5.0)
+    ),
+)
+SURFACES = {s.name: s for s in _ALL}
 
 
-def get_surface(name: str) -> Surface:
-    """The surface registered under name."""
-    try:
-        return SURFACES[name]
-    except KeyError:
-        raise KeyError(f"unknown surface {name!r}; known: {', '.join(SURFACES)}") from None
+def get_surface(name: str, condition: float = 100.0) -> Surface:
+    """The surface registered under name; condition is the bowl's κ (the others have none)."""
+    if name not in SURFACES:
+        raise ValueError(f"unknown surface {name!r}; allowed: {', '.join(SURFACES)}")
+    if not (isinstance(condition, int | float) and math.isfinite(condition) and condition > 0):
+        raise ValueError(f"condition must be a finite number > 0, got {condition!r}")
+    surface = SURFACES[name]
+    if surface.condition is None:
+        return surface
+    return dataclasses.replace(surface, condition=float(condition))

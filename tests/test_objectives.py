@@ -1,12 +1,26 @@
 """Math layer: analytic gradients against autograd and central differences; known minima."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
 
 from gdpipe.objectives import SURFACES, get_surface
 
-NAMES = sorted(SURFACES)
+# The lab's table of surfaces: name -> (f*, domain).
+TABLE = {
+    "sincos": (-1.7601725930460868, (0.0, 10.0)),
+    "rosenbrock": (0.0, (-2.0, 2.0)),
+    "himmelblau": (0.0, (-5.0, 5.0)),
+    "rastrigin": (0.0, (-5.12, 5.12)),
+    "beale": (0.0, (-4.5, 4.5)),
+    "bowl": (0.0, (-5.0, 5.0)),
+    "styblinski_tang": (-78.33233140754282, (-5.0, 5.0)),
+}
+# Every registered surface, and the bowl once more with a condition number other than the default.
+CASES = [(name, 100.0) for name in SURFACES] + [("bowl", 7.5)]
+IDS = [name if kappa == 100.0 else f"{name}-kappa{kappa:g}" for name, kappa in CASES]
 
 
 def _points(name: str, n: int = 64) -> torch.Tensor:
@@ -15,17 +29,28 @@ def _points(name: str, n: int = 64) -> torch.Tensor:
     return low + (high - low) * torch.rand(n, 2, generator=g, dtype=torch.float64)
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_gradient_matches_autograd(name):
-    surface = get_surface(name)
+def test_registry_lists_the_seven_surfaces_in_order():
+    assert tuple(SURFACES) == tuple(TABLE)
+
+
+@pytest.mark.parametrize("name", TABLE)
+def test_f_star_and_domain_are_the_tables(name):
+    f_star, domain = TABLE[name]
+    assert get_surface(name).f_star == f_star
+    assert get_surface(name).domain == domain
+
+
+@pytest.mark.parametrize(("name", "kappa"), CASES, ids=IDS)
+def test_gradient_matches_autograd(name, kappa):
+    surface = get_surface(name, condition=kappa)
     x = _points(name).requires_grad_()
     (autograd,) = torch.autograd.grad(surface.value(x).sum(), x)
     torch.testing.assert_close(surface.gradient(x.detach()), autograd, rtol=1e-10, atol=1e-10)
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_gradient_matches_central_differences(name):
-    surface = get_surface(name)
+@pytest.mark.parametrize(("name", "kappa"), CASES, ids=IDS)
+def test_gradient_matches_central_differences(name, kappa):
+    surface = get_surface(name, condition=kappa)
     x = _points(name).numpy()
     h = 1e-6
     numeric = np.stack(
@@ -36,33 +61,62 @@ def test_gradient_matches_central_differences(name):
     assert np.max(np.abs(surface.gradient(x) - numeric) / scale) < 1e-5
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_numpy_and_torch_agree(name):
-    surface = get_surface(name)
+@pytest.mark.parametrize(("name", "kappa"), CASES, ids=IDS)
+def test_value_and_gradient_is_one_pass_of_both(name, kappa):
+    surface = get_surface(name, condition=kappa)
+    x = _points(name).reshape(4, 16, 2)  # any leading shape
+    f, g = surface.value_and_gradient(x)
+    assert f.shape == (4, 16)
+    assert g.shape == (4, 16, 2)
+    assert torch.equal(f, surface.value(x))
+    assert torch.equal(g, surface.gradient(x))
+
+
+@pytest.mark.parametrize(("name", "kappa"), CASES, ids=IDS)
+def test_numpy_and_torch_agree(name, kappa):
+    surface = get_surface(name, condition=kappa)
     x = _points(name)
-    np.testing.assert_allclose(surface.value(x.numpy()), surface.value(x).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        surface.value(x.numpy()), surface.value(x).numpy(), rtol=1e-12, atol=1e-12
+    )
     np.testing.assert_allclose(
         surface.gradient(x.numpy()), surface.gradient(x).numpy(), rtol=1e-12, atol=1e-12
     )
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_known_minima_are_stationary_with_stated_value(name):
-    surface = get_surface(name)
+@pytest.mark.parametrize(("name", "kappa"), CASES, ids=IDS)
+def test_known_minima_are_stationary_with_stated_value(name, kappa):
+    surface = get_surface(name, condition=kappa)
     minima = np.array(surface.minima)
     np.testing.assert_allclose(surface.value(minima[:, :2]), minima[:, 2], atol=1e-9)
     assert np.abs(surface.gradient(minima[:, :2])).max() < 1e-5
 
 
-@pytest.mark.parametrize("name", NAMES)
-def test_known_minima_are_minima(name):
+@pytest.mark.parametrize(("name", "kappa"), CASES, ids=IDS)
+def test_known_minima_are_minima(name, kappa):
     # Positive-definite Hessian (by autograd) at each listed point: a minimum, not a saddle.
-    surface = get_surface(name)
+    surface = get_surface(name, condition=kappa)
     for x1, x2, _ in surface.minima:
         hessian = torch.autograd.functional.hessian(
             surface.value, torch.tensor([x1, x2], dtype=torch.float64)
         )
         assert torch.linalg.eigvalsh(hessian).min() > 0
+
+
+def test_styblinski_tang_minima_are_the_cubics_roots():
+    # df/dxi = 2xi^3 - 16xi + 2.5 = 0, i.e. x^3 - 8x + 5/4 = 0: Viète's trigonometric roots.
+    # The outer two are minima, the middle one a maximum.
+    r, phi = 2 * math.sqrt(8 / 3), math.acos(-(3 * 1.25) / (2 * 8) * math.sqrt(3 / 8)) / 3
+    roots = sorted(r * math.cos(phi - 2 * math.pi * k / 3) for k in range(3))
+    low, high = roots[0], roots[2]
+    expected = {(a, b) for a in (low, high) for b in (low, high)}
+    minima = get_surface("styblinski_tang").minima
+    assert len(minima) == 4
+    for x1, x2, f in minima:
+        assert min(math.dist((x1, x2), e) for e in expected) < 1e-14
+        assert f == pytest.approx(0.5 * sum(x**4 - 16 * x**2 + 5 * x for x in (x1, x2)), 1e-15)
+    assert low == pytest.approx(-2.903534, abs=1e-6)
+    assert high == pytest.approx(2.746803, abs=1e-6)
 
 
 def test_sincos_is_the_notebook_function():
@@ -71,8 +125,25 @@ def test_sincos_is_the_notebook_function():
     np.testing.assert_allclose(get_surface("sincos").value(x), expected)
 
 
-def test_unknown_surface_names_the_known_ones():
-    with pytest.raises(
-        KeyError, match="unknown surface 'nope'; known: sincos, himmelblau, rosenbrock"
-    ):
+def test_bowl_uses_its_condition_number():
+    x = np.array([[1.0, 2.0]])
+    bowl = get_surface("bowl", condition=3.0)
+    np.testing.assert_allclose(bowl.value(x), [0.5 * (1 + 3 * 4)])
+    np.testing.assert_allclose(bowl.gradient(x), [[1.0, 6.0]])
+    assert get_surface("bowl").condition == 100.0
+
+
+def test_other_surfaces_ignore_the_condition_number():
+    assert get_surface("rosenbrock", condition=3.0) is SURFACES["rosenbrock"]
+
+
+def test_unknown_surface_names_the_allowed_ones():
+    allowed = "sincos, rosenbrock, himmelblau, rastrigin, beale, bowl, styblinski_tang"
+    with pytest.raises(ValueError, match=f"unknown surface 'nope'; allowed: {allowed}$"):
         get_surface("nope")
+
+
+@pytest.mark.parametrize("kappa", [0.0, -1.0, math.inf, math.nan, "10"])
+def test_bad_condition_number_is_refused(kappa):
+    with pytest.raises(ValueError, match=r"condition must be a finite number > 0, got "):
+        get_surface("bowl", condition=kappa)
