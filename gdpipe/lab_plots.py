@@ -1,0 +1,453 @@
+"""Figures of the optimizer lab, built from its tables: Figures and GIF bytes; saves nothing.
+
+Tables are the lab's `runs`, `hits`, `paths` and `history` of one surface, and the `summary` and
+`best` tables of gdpipe.lab_summary (a `best` table may hold several surfaces: each figure uses
+its own surface's rows). Every optimizer keeps one Okabe–Ito colour and line style in every figure.
+
+- `paths_figure(surface, paths, best, start=None)`: contour of f, one path per optimizer at its
+  best lr from a common start (default: the first start every one of them has a path for).
+- `ecdf_figure(surface, hits, best, steps)`: COCO-style ECDF of steps to target, one line per
+  optimizer at its best lr, over all (start, target) pairs; x runs from 1 to `steps` (log).
+- `success_heatmap(summary, target=None)`: success rate, optimizer × lr, a panel per surface.
+- `basin_figure(surface, runs, best)`: each start coloured by the known minimum it ends nearest,
+  a panel per optimizer at its best lr.
+- `pick_learning_rates(summary, surface, optimizer="sgd")` and `learning_rate_figure(surface,
+  history, summary, optimizer="sgd")`: f − f* over steps for a too small, the best and a too
+  large lr of the sweep.
+- `paths_gif(surface, paths, best, frames=48, start=None) -> bytes`: the paths figure, animated.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from PIL import Image
+
+from gdpipe.lab_summary import best_lrs, optimizer_order
+from gdpipe.objectives import Surface
+
+# Okabe & Ito (2008), safe for the common colour-vision deficiencies; yellow is left for last.
+OKABE_ITO = ("#E69F00", "#0072B2", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000", "#F0E442")
+STYLES = {  # optimizer → (colour, line style): also tells lines apart in greyscale
+    "sgd": ("#D55E00", "-"),
+    "momentum": ("#E69F00", "--"),
+    "nesterov": ("#CC79A7", "-."),
+    "adagrad": ("#009E73", ":"),
+    "rmsprop": ("#56B4E9", "--"),
+    "adam": ("#0072B2", "-"),
+}
+PANEL = (4.4, 4.0)  # inches per panel: every figure is built from this size, default fonts
+PATHS_SIZE = (PANEL[0] * 1.4, PANEL[1] * 1.6)  # a square map above a legend
+
+
+def _style(optimizer: str) -> tuple[str, str]:
+    return STYLES.get(optimizer, ("#000000", (0, (1, 1))))
+
+
+def _best_of(best: pd.DataFrame, surface: str) -> dict[str, float]:
+    """optimizer → best lr for one surface, in the table's order."""
+    rows = best[best["surface"] == surface]
+    if rows.empty:
+        raise ValueError(f"best: no rows for surface {surface!r}")
+    return dict(zip(rows["optimizer"], rows["lr"].astype(float), strict=True))
+
+
+def _at_best(table: pd.DataFrame, lrs: Mapping[str, float]) -> dict[str, pd.DataFrame]:
+    return {
+        o: table[(table["optimizer"] == o) & np.isclose(table["lr"], lr)] for o, lr in lrs.items()
+    }
+
+
+def _view(surface: Surface, points: np.ndarray) -> tuple[float, float]:
+    """The domain, widened to follow points that leave it by up to one domain width."""
+    low, high = surface.domain
+    span = high - low
+    finite = points[np.isfinite(points)]
+    lo = min(low, max(finite.min(initial=low), low - span))
+    hi = max(high, min(finite.max(initial=high), high + span))
+    return lo - 0.03 * (hi - lo), hi + 0.03 * (hi - lo)  # room for markers on the edge
+
+
+def _contour(ax, surface: Surface, lo: float, hi: float, filled: bool = True) -> None:
+    grid = np.linspace(lo, hi, 240)
+    x1, x2 = np.meshgrid(grid, grid)
+    values = surface.value(np.stack([x1, x2], axis=-1))
+    # Levels at quantiles: a surface spanning decades (Rosenbrock) still shows its valleys.
+    levels = np.unique(np.quantile(values, np.linspace(0, 1, 21)))
+    if filled:
+        ax.contourf(x1, x2, values, levels=levels, cmap="Greys", alpha=0.55)
+    ax.contour(x1, x2, values, levels=levels, colors="0.45", linewidths=0.4, linestyles="solid")
+    ax.set(xlim=(lo, hi), ylim=(lo, hi), xlabel="x1", ylabel="x2", aspect="equal")
+
+
+def _minima(ax, surface: Surface, colours=("gold",), label="known minimum") -> None:
+    for i, (m1, m2, _) in enumerate(surface.minima):
+        ax.scatter(
+            m1,
+            m2,
+            marker="*",
+            s=170,
+            color=colours[i % len(colours)],
+            edgecolors="black",
+            linewidths=0.8,
+            zorder=5,
+            label=label if i == 0 else None,
+        )
+
+
+def _common_start(paths: dict[str, pd.DataFrame], start: int | None) -> int:
+    if start is not None:
+        return start
+    shared = set.intersection(*(set(p["start"].astype(int)) for p in paths.values()))
+    if not shared:
+        raise ValueError("paths: no start has a path for every optimizer at its best lr")
+    return min(shared)
+
+
+def _paths_from(surface: Surface, paths: pd.DataFrame, best: pd.DataFrame, start: int | None):
+    lrs = _best_of(best, surface.name)
+    chosen = _at_best(paths, lrs)
+    start = _common_start(chosen, start)
+    chosen = {o: p[p["start"] == start].sort_values("step") for o, p in chosen.items()}
+    return lrs, start, chosen
+
+
+def _draw_paths(fig: Figure, surface: Surface, lrs, start, chosen, steps: int):
+    """Contour, minima, start and one (empty) line and end marker per optimizer."""
+    ax = fig.add_subplot()
+    lo, hi = _view(surface, np.concatenate([p[["x1", "x2"]].to_numpy() for p in chosen.values()]))
+    _contour(ax, surface, lo, hi)
+    _minima(ax, surface)
+    first = next(iter(chosen.values())).iloc[0]
+    ax.scatter(
+        first["x1"],
+        first["x2"],
+        s=90,
+        color="white",
+        edgecolors="black",
+        linewidths=1.5,
+        zorder=6,
+        label="start",
+    )
+    artists = {}
+    for i, (optimizer, lr) in enumerate(lrs.items()):
+        colour, dash = _style(optimizer)
+        # Paths often share a stretch: each is drawn thinner than the one below it.
+        width = max(3.5 - 0.4 * i, 1.2)
+        label = f"{optimizer} (lr={lr:g})"
+        (line,) = ax.plot([], [], color=colour, linestyle=dash, linewidth=width, label=label)
+        (end,) = ax.plot(
+            [],
+            [],
+            marker="X",
+            markersize=9,
+            color=colour,
+            markeredgecolor="white",
+            linestyle="none",
+            zorder=7,
+        )
+        artists[optimizer] = (line, end)
+    ax.plot([], [], "X", markersize=9, color="0.3", markeredgecolor="white", label="end")
+    fig.legend(loc="outside lower center", ncols=3, fontsize=9)
+    ax.set_title(
+        f"{surface.name}: each optimizer at its best lr\nfrom start {start} "
+        f"({first['x1']:.2f}, {first['x2']:.2f}), up to {steps} steps"
+    )
+    return ax, artists
+
+
+def _show_until(artists, chosen, step: int) -> None:
+    for optimizer, (line, end) in artists.items():
+        path = chosen[optimizer]
+        path = path[path["step"] <= step]
+        line.set_data(path["x1"], path["x2"])
+        end.set_data(path["x1"].iloc[-1:], path["x2"].iloc[-1:])
+
+
+def paths_figure(
+    surface: Surface, paths: pd.DataFrame, best: pd.DataFrame, start: int | None = None
+) -> Figure:
+    """Contour of f with one path per optimizer at its best lr from one common start."""
+    lrs, start, chosen = _paths_from(surface, paths, best, start)
+    steps = int(paths["step"].max())
+    fig = Figure(figsize=PATHS_SIZE, layout="constrained")
+    _, artists = _draw_paths(fig, surface, lrs, start, chosen, steps)
+    _show_until(artists, chosen, steps)
+    return fig
+
+
+def _ecdf(steps_to_target: pd.Series, grid: np.ndarray) -> np.ndarray:
+    """Share of pairs solved by each step of grid; a pair solved at step 0 counts from step 1."""
+    solved = np.sort(steps_to_target.dropna().to_numpy())
+    return np.searchsorted(solved, grid, side="right") / max(len(steps_to_target), 1)
+
+
+def ecdf_figure(surface: Surface, hits: pd.DataFrame, best: pd.DataFrame, steps: int) -> Figure:
+    """COCO-style ECDF: share of (start, target) pairs solved by each step, per optimizer."""
+    lrs = _best_of(best, surface.name)
+    fig = Figure(figsize=(PANEL[0] * 1.6, PANEL[1]), layout="constrained")
+    ax = fig.add_subplot()
+    grid = np.unique(np.geomspace(1, max(steps, 1), 400).round())
+    for optimizer, table in _at_best(hits, lrs).items():
+        colour, dash = _style(optimizer)
+        ax.step(
+            grid,
+            _ecdf(table["steps"], grid),
+            where="post",
+            color=colour,
+            linestyle=dash,
+            linewidth=2,
+            label=f"{optimizer} (lr={lrs[optimizer]:g})",
+        )
+    targets = np.sort(hits["target"].unique())
+    starts = hits["start"].nunique()
+    k_hi, k_lo = (f"{k:.0f}".replace("-", "−") for k in np.log10(targets[[-1, 0]]))
+    ax.set(
+        xscale="log",
+        xlim=(1, max(steps, 2)),
+        ylim=(-0.02, 1.02),
+        xlabel="steps",
+        ylabel="share of (start, target) pairs reached",
+    )
+    ax.set_title(
+        f"{surface.name}: steps to reach f − f* ≤ $10^{{k}}$, k = {k_hi} … {k_lo}\n"
+        f"{starts} starts × {len(targets)} targets, {steps} steps; best lr each"
+    )
+    ax.grid(alpha=0.3, which="both")
+    fig.legend(loc="outside right upper", fontsize=9)
+    return fig
+
+
+def success_heatmap(summary: pd.DataFrame, target: float | None = None) -> Figure:
+    """Share of starts reaching the target, optimizer × lr, one annotated panel per surface."""
+    surfaces = list(dict.fromkeys(summary["surface"]))
+    cols = min(3, len(surfaces))
+    rows = -(-len(surfaces) // cols)
+    fig = Figure(figsize=(PANEL[0] * 1.3 * cols, PANEL[1] * 0.85 * rows), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax, surface in zip(axes, surfaces, strict=False):
+        table = summary[summary["surface"] == surface]
+        grid = table.pivot(index="optimizer", columns="lr", values="success_rate")
+        grid = grid.loc[optimizer_order(grid.index)]
+        lost = table.assign(lost=table["diverged"] == table["starts"])
+        lost = lost.pivot(index="optimizer", columns="lr", values="lost").loc[grid.index].to_numpy()
+        image = ax.imshow(grid.to_numpy(), cmap="viridis", vmin=0, vmax=1, aspect="auto")
+        for (i, j), rate in np.ndenumerate(grid.to_numpy()):
+            if np.isfinite(rate):
+                ax.text(
+                    j,
+                    i,
+                    "div" if lost[i, j] else f"{100 * rate:.0f}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="black" if rate > 0.6 else "white",
+                )
+        ax.set_xticks(range(grid.shape[1]), [f"{lr:g}" for lr in grid.columns], rotation=45)
+        ax.set_yticks(range(grid.shape[0]), grid.index)
+        ax.set(xlabel="learning rate", ylabel="optimizer", title=surface)
+    for ax in axes[len(surfaces) :]:
+        ax.set_visible(False)
+    fig.colorbar(
+        image,
+        ax=axes[: len(surfaces)].tolist(),
+        label="% of starts reaching target",
+        format=lambda v, _: f"{100 * v:.0f}%",
+    )
+    starts = int(summary["starts"].max())
+    reach = f"f − f* ≤ {target:g}" if target is not None else "the target"
+    fig.suptitle(
+        f"Share of {starts} starts reaching {reach} (%), optimizer × learning rate"
+        " (div: every start diverged)"
+    )
+    return fig
+
+
+def _basins(surface: Surface, table: pd.DataFrame) -> np.ndarray:
+    """Index of the known minimum each run ends nearest; -1 if diverged, -2 if far from all."""
+    minima = np.array([m[:2] for m in surface.minima])
+    ends = table[["x1", "x2"]].to_numpy()
+    distance = np.linalg.norm(ends[:, None, :] - minima[None, :, :], axis=-1)
+    nearest = np.where(np.isfinite(distance).all(axis=1), distance.argmin(axis=1), -1)
+    near = np.nan_to_num(distance.min(axis=1), nan=np.inf) <= 0.05 * np.ptp(surface.domain)
+    nearest[(nearest >= 0) & ~near] = -2
+    nearest[(table["status"] == "diverged").to_numpy()] = -1
+    return nearest
+
+
+def _basin_handles(surface: Surface, colours) -> list[Line2D]:
+    def marker(label, **style):
+        return Line2D([], [], linestyle="none", label=label, **style)
+
+    handles = [
+        marker(
+            f"→ ({m1:.2f}, {m2:.2f}), f={f:.3g}" + (" (global)" if f == surface.f_star else ""),
+            marker="o",
+            color=c,
+        )
+        for c, (m1, m2, f) in zip(colours, surface.minima, strict=True)
+    ]
+    return [
+        *handles,
+        marker("ended far from every known minimum", marker="o", mfc="none", mec="0.4"),
+        marker("diverged", marker="x", color="black"),
+        marker("known minimum", marker="*", markersize=12, color="0.6", mec="black"),
+    ]
+
+
+def basin_figure(surface: Surface, runs: pd.DataFrame, best: pd.DataFrame) -> Figure:
+    """Each start, at its start position, coloured by the known minimum it ends nearest."""
+    lrs = _best_of(best, surface.name)
+    cols = min(3, len(lrs))
+    rows = -(-len(lrs) // cols)
+    fig = Figure(figsize=(PANEL[0] * cols, PANEL[1] * rows + 0.8), layout="constrained")
+    axes = fig.subplots(rows, cols, squeeze=False, sharex=True, sharey=True).ravel()
+    colours = OKABE_ITO[: len(surface.minima)]
+    low, high = surface.domain
+    pad = 0.03 * (high - low)
+    for ax, (optimizer, table) in zip(axes, _at_best(runs, lrs).items(), strict=False):
+        _contour(ax, surface, low - pad, high + pad, filled=False)
+        basin = _basins(surface, table)
+        x1, x2 = table["x1_start"].to_numpy(), table["x2_start"].to_numpy()
+        for k, colour in enumerate(colours):
+            ax.scatter(x1[basin == k], x2[basin == k], s=30, color=colour, edgecolors="none")
+        ax.scatter(x1[basin == -2], x2[basin == -2], s=30, facecolors="none", edgecolors="0.4")
+        ax.scatter(x1[basin == -1], x2[basin == -1], s=34, marker="x", color="black")
+        _minima(ax, surface, colours)
+        diverged = int((basin == -1).sum())
+        ax.set_title(f"{optimizer}, lr={lrs[optimizer]:g}: {diverged} of {len(table)} diverged")
+    for ax in axes[len(lrs) :]:
+        ax.set_visible(False)
+    fig.legend(
+        handles=_basin_handles(surface, colours),
+        loc="outside lower center",
+        ncols=3,
+        fontsize=9,
+        title="start coloured by the known minimum it ends nearest",
+    )
+    starts = runs["start"].nunique()
+    fig.suptitle(
+        f"{surface.name}: basins of attraction of {starts} starts, each optimizer at its best lr"
+    )
+    return fig
+
+
+def pick_learning_rates(summary: pd.DataFrame, surface: str, optimizer: str = "sgd") -> dict:
+    """{"too small": lr, "good": lr, "too large": lr} from the sweep of one optimizer.
+
+    Good is the best lr (gdpipe.lab_summary.best_lrs). Too small: the largest lr below it that
+    reaches the target less often, else the smallest lr below it. Too large: the smallest lr above
+    it at which some start diverged, else the largest lr above it. A side with no lr is left out.
+    """
+    table = summary[(summary["surface"] == surface) & (summary["optimizer"] == optimizer)]
+    if table.empty:
+        raise ValueError(f"summary: no rows for {optimizer} on {surface!r}")
+    good = best_lrs(table).iloc[0]
+    below, above = table[table["lr"] < good["lr"]], table[table["lr"] > good["lr"]]
+    picks = {}
+    if len(below):
+        worse = below[below["success_rate"] < good["success_rate"]]
+        picks["too small"] = float(worse["lr"].max() if len(worse) else below["lr"].min())
+    picks["good"] = float(good["lr"])
+    if len(above):
+        wild = above[above["diverged"] > 0]
+        picks["too large"] = float(wild["lr"].min() if len(wild) else above["lr"].max())
+    return picks
+
+
+LR_COLOURS = {"too small": "#56B4E9", "good": "#009E73", "too large": "#D55E00"}
+
+
+def _lr_label(kind: str, row: pd.Series) -> str:
+    note = f"{100 * row['success_rate']:.0f}% of starts reach target"
+    if row["diverged"]:
+        note += f", {row['diverged']:.0f} of {row['starts']:.0f} diverge"
+    return f"{kind}: lr={row['lr']:g} ({note})"
+
+
+def learning_rate_figure(
+    surface: Surface, history: pd.DataFrame, summary: pd.DataFrame, optimizer: str = "sgd"
+) -> Figure:
+    """f − f* over steps (mean and lowest over starts) for a too small, good and too large lr.
+
+    The y axis stops 1000× above the starts' mean gap: a diverging run leaves through the top.
+    """
+    picks = pick_learning_rates(summary, surface.name, optimizer)
+    fig = Figure(figsize=(PANEL[0] * 1.6, PANEL[1] * 1.2), layout="constrained")
+    ax = fig.add_subplot()
+    mine = summary[(summary["surface"] == surface.name) & (summary["optimizer"] == optimizer)]
+    top = 0.0
+    for kind, lr in picks.items():
+        curve = history[(history["optimizer"] == optimizer) & np.isclose(history["lr"], lr)]
+        curve = curve.sort_values("step")
+        # f − f* of exactly 0 has no place on a log axis: the line ends where it gets there.
+        mean, lowest = (curve[c] - surface.f_star for c in ("mean_value", "min_value"))
+        mean, lowest = mean.where(mean > 0), lowest.where(lowest > 0)
+        top = max(top, 1e3 * mean.iloc[:1].max())
+        row = mine[np.isclose(mine["lr"], lr)].iloc[0]
+        colour = LR_COLOURS[kind]
+        ax.plot(curve["step"], mean, color=colour, linewidth=2, label=_lr_label(kind, row))
+        ax.plot(curve["step"], lowest, color=colour, linewidth=1, linestyle=":")
+    ax.plot([], [], color="0.3", linewidth=2, label="mean over non-diverged starts")
+    ax.plot([], [], color="0.3", linewidth=1, linestyle=":", label="lowest over starts")
+    ax.set(yscale="log", xlabel="step", ylabel="f − f*")
+    if np.isfinite(top) and top > 0:
+        ax.set_ylim(top=min(ax.get_ylim()[1], top))
+    ax.set_title(f"{optimizer} on {surface.name}: a learning rate too small, good, too large")
+    ax.grid(alpha=0.3)
+    fig.legend(loc="outside lower center", ncols=2, fontsize=9)
+    return fig
+
+
+def _gif_palette() -> Image.Image:
+    """A fixed palette: the figure's colours, their tints over white and grey, and 64 greys.
+
+    An adaptive palette spends itself on the contour's greys and turns thin coloured lines into
+    the wrong colours; a fixed one keeps them, and gives every frame the same palette.
+    """
+    hexes = [*OKABE_ITO, *(colour for colour, _ in STYLES.values()), "#FFD700"]  # gold: minima
+    colours = [tuple(int(h[i : i + 2], 16) for i in (1, 3, 5)) for h in hexes]
+    tints = [tuple((c + g) // 2 for c in rgb) for rgb in colours for g in (255, 128)]
+    greys = [(g, g, g) for g in (*range(0, 256, 4), 255)]
+    entries = list(dict.fromkeys(colours + tints + greys))
+    palette = Image.new("P", (1, 1))
+    palette.putpalette([v for rgb in entries for v in rgb])
+    return palette
+
+
+def paths_gif(
+    surface: Surface,
+    paths: pd.DataFrame,
+    best: pd.DataFrame,
+    frames: int = 48,
+    start: int | None = None,
+) -> bytes:
+    """The paths figure as an animated GIF, steps spaced log-like; same input, same bytes."""
+    lrs, start, chosen = _paths_from(surface, paths, best, start)
+    steps = int(paths["step"].max())
+    fig = Figure(figsize=PATHS_SIZE, dpi=80, layout="constrained")
+    ax, artists = _draw_paths(fig, surface, lrs, start, chosen, steps)
+    canvas = FigureCanvasAgg(fig)
+    title = ax.get_title()
+    # Most of the motion is early: frames at geometrically spaced steps, then the last.
+    shown = np.unique(np.concatenate([[0], np.geomspace(1, max(steps, 1), frames - 1).round()]))
+    images = []
+    for step in shown.astype(int):
+        _show_until(artists, chosen, step)
+        ax.set_title(f"{title}\nstep {step}")
+        canvas.draw()
+        images.append(Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]))
+    palette = _gif_palette()
+    frames_p = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
+    buffer = io.BytesIO()
+    durations = [120] * (len(frames_p) - 1) + [2000]
+    frames_p[0].save(
+        buffer, format="GIF", save_all=True, append_images=frames_p[1:], duration=durations, loop=0
+    )
+    return buffer.getvalue()
