@@ -1,0 +1,238 @@
+"""Library behaviour of the streaming engine: batches, divergence, targets, summaries, errors."""
+
+import dataclasses
+import math
+
+import pytest
+import torch
+
+from gdpipe.descent import descend
+from gdpipe.objectives import get_surface
+from gdpipe.optimizers import OPTIMIZERS, Hyper
+
+F64 = torch.float64
+PER_START = ("first_hit", "diverged_step", "final", "final_value")  # (K, N, ...)
+PER_ROW = ("mean_value", "min_value", "path_positions", "path_values")  # (S+1, K, ...)
+
+
+def _starts(n: int, low: float, high: float, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return low + (high - low) * torch.rand(n, 2, generator=g, dtype=F64)
+
+
+def _row(result, k: int) -> dict:
+    """Every output of learning rate k, as a run with that rate alone would shape it."""
+    out = {name: getattr(result, name)[k : k + 1] for name in PER_START}
+    return out | {name: getattr(result, name)[:, k : k + 1] for name in PER_ROW}
+
+
+def _assert_identical(a: dict, b: dict):
+    for name in a:
+        assert torch.equal(a[name].nan_to_num(7.0), b[name].nan_to_num(7.0)), name
+
+
+@pytest.mark.parametrize("optimizer", OPTIMIZERS)
+@pytest.mark.parametrize("name", ["sincos", "himmelblau"])
+def test_a_batch_of_rates_is_the_rates_one_at_a_time(name, optimizer):
+    starts = _starts(37, *get_surface(name).domain)  # odd N: rows do not align with vector lanes
+    lrs = torch.tensor([1e-3, 1e-2, 0.05], dtype=F64)
+    run = {"targets": [10.0, 1e-2, 1e-6], "n_paths": 5, "hyper": Hyper(momentum=0.7)}
+    batch = descend(name, optimizer, starts, lrs, 120, **run)
+    for k in range(len(lrs)):
+        alone = descend(name, optimizer, starts, lrs[k : k + 1], 120, **run)
+        _assert_identical(_row(batch, k), _row(alone, 0))
+
+
+def _others(result, j: int, step: int) -> dict:
+    """The outputs with start j taken out; the means and minima from its divergence on."""
+    keep = [i for i in range(result.first_hit.shape[1]) if i != j]
+    out = {name: getattr(result, name)[:, keep] for name in PER_START}
+    out |= {name: getattr(result, name)[step:] for name in ("mean_value", "min_value")}
+    return out | {name: getattr(result, name)[:, :, keep] for name in PER_ROW[2:]}
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "bad", "step"),
+    [("sgd", (3.0, -3.0), 3), ("sgd", (2e6, 0.0), 0), ("adam", (math.nan, 0.0), 0)],
+    ids=["blows-up-at-step-3", "starts-beyond-bound", "starts-at-nan"],
+)
+def test_a_diverging_start_leaves_the_others_bit_identical(optimizer, bad, step):
+    starts, j = _starts(200, -1.0, 1.0), 101
+    with_bad = torch.cat([starts[:j], torch.tensor([bad], dtype=F64), starts[j:]])
+    run = {"lrs": [1e-3], "steps": 60, "targets": [1.0, 1e-3]}
+    result = descend("rosenbrock", optimizer, with_bad, n_paths=201, **run)
+    clean = descend("rosenbrock", optimizer, starts, n_paths=200, **run)
+    assert result.diverged_step[0, j] == step
+    assert (clean.diverged_step == -1).all()
+    assert result.final[0, j].isnan().all()
+    assert result.final_value[0, j].isnan()
+    assert result.path_values[step:, 0, j].isnan().all()
+    assert result.path_values[:step, 0, j].isfinite().all()
+    assert result.first_hit[0, j].tolist() == [-1, -1]
+    _assert_identical(_others(result, j, step), _others(clean, 200, step))
+
+
+def test_a_row_that_diverges_leaves_the_other_rows_alone():
+    starts = _starts(20, -5.0, 5.0)
+    both = descend("himmelblau", "sgd", starts, [0.01, 1.0], 50, targets=[1e-3], n_paths=3)
+    alone = descend("himmelblau", "sgd", starts, [0.01], 50, targets=[1e-3], n_paths=3)
+    assert (both.diverged_step[1] > 0).all()
+    assert both.mean_value[-1, 1].isnan()
+    assert both.min_value[-1, 1].isnan()
+    _assert_identical(_row(both, 0), _row(alone, 0))
+
+
+def test_summaries_are_those_of_the_full_history():
+    # With every start tracked, the streamed summaries can be recomputed from the paths.
+    surface, deltas = (
+        get_surface("styblinski_tang"),
+        torch.tensor([50.0, 1.0, 1e-4, 0.0], dtype=F64),
+    )
+    starts = torch.cat([_starts(15, -5.0, 5.0), torch.tensor([surface.minima[0][:2]], dtype=F64)])
+    result = descend(surface, "adam", starts, [0.05, 0.2], 80, targets=deltas, n_paths=16)
+    values = result.path_values  # (S+1, K, N)
+    torch.testing.assert_close(result.mean_value, values.mean(-1), rtol=1e-14, atol=0)
+    torch.testing.assert_close(result.min_value, values.amin(-1), rtol=0, atol=0)
+    met = values[..., None] - surface.f_star <= deltas  # (S+1, K, N, T)
+    steps = torch.arange(81)[:, None, None, None].expand_as(met)
+    first = torch.where(met, steps, 10**6).amin(0)
+    assert torch.equal(result.first_hit, torch.where(first == 10**6, -1, first))
+    assert torch.equal(result.final, result.path_positions[-1])
+    assert torch.equal(result.final_value, values[-1])
+
+
+def test_first_hit_counts_the_start_and_is_minus_one_when_never():
+    bowl = get_surface("bowl", condition=10.0)
+    starts = torch.tensor([[0.0, 0.0], [1.0, 1.0]], dtype=F64)  # f = 0 and 5.5
+    result = descend(bowl, "sgd", starts, [0.01], 20, targets=[6.0, 1.0, 0.0])
+    assert result.first_hit[0, 0].tolist() == [0, 0, 0]  # at the minimum from t = 0
+    assert result.first_hit[0, 1, 0] == 0  # 5.5 <= 6 at t = 0
+    assert result.first_hit[0, 1, 2] == -1  # f > 0 at every step
+    # x_t = ((1 - lr)^t, (1 - 10 lr)^t): f_t <= 1 first when this is <= 1.
+    f = 0.5 * (0.99 ** (2 * torch.arange(21.0)) + 10 * 0.9 ** (2 * torch.arange(21.0)))
+    assert result.first_hit[0, 1, 1] == int((f <= 1).nonzero()[0])
+
+
+def test_sgd_on_a_bowl_follows_the_closed_form():
+    # x_t = ((1 - lr)^t x1, (1 - lr κ)^t x2) for every lr and start.
+    starts, lrs, kappa = _starts(6, -5.0, 5.0), torch.tensor([0.01, 0.05], dtype=F64), 10.0
+    result = descend(get_surface("bowl", condition=kappa), "sgd", starts, lrs, 40, n_paths=6)
+    t = torch.arange(41, dtype=F64)[:, None, None, None]  # (S+1, 1, 1, 1)
+    rate = torch.stack([1 - lrs, 1 - kappa * lrs], dim=-1)[None, :, None, :]  # (1, K, 1, 2)
+    torch.testing.assert_close(result.path_positions, rate**t * starts, rtol=1e-12, atol=1e-300)
+
+
+def test_memory_is_per_start_not_per_step():
+    result = descend("sincos", "adam", _starts(300, 0.0, 10.0), [0.1, 0.2], 500, targets=[1, 0.1])
+    shapes = {name: tuple(v.shape) for name, v in vars(result).items()}
+    assert shapes == {
+        "lrs": (2,),
+        "targets": (2,),
+        "first_hit": (2, 300, 2),
+        "diverged_step": (2, 300),
+        "final": (2, 300, 2),
+        "final_value": (2, 300),
+        "mean_value": (501, 2),
+        "min_value": (501, 2),
+        "path_positions": (501, 2, 0, 2),
+        "path_values": (501, 2, 0),
+    }
+    assert result.first_hit.dtype == result.diverged_step.dtype == torch.int64
+
+
+def test_one_value_and_gradient_per_step_and_the_progress_wrapper_sees_every_step():
+    sincos, calls, seen = get_surface("sincos"), [], []
+
+    def counted(p, kappa):
+        calls.append(p.shape)
+        return sincos.terms(p, kappa)
+
+    def progress(steps):
+        for t in steps:
+            seen.append(t)
+            yield t
+
+    surface = dataclasses.replace(sincos, terms=counted)
+    descend(surface, "rmsprop", _starts(5, 0.0, 10.0), [0.1, 0.2], 30, progress=progress)
+    assert calls == [(2, 5, 2)] * 31
+    assert seen == list(range(1, 31))
+
+
+def test_deterministic_and_stays_in_the_starts_dtype():
+    starts = _starts(50, -5.12, 5.12).float()
+    a = descend("rastrigin", "nesterov", starts, [1e-3, 1e-2], 100, targets=[1.0], n_paths=2)
+    b = descend("rastrigin", "nesterov", starts, [1e-3, 1e-2], 100, targets=[1.0], n_paths=2)
+    for name, value in vars(a).items():
+        assert torch.equal(value.nan_to_num(7.0), getattr(b, name).nan_to_num(7.0)), name
+        if value.is_floating_point():
+            assert value.dtype == torch.float32, name
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_no_host_sync_inside_the_loop_on_cuda():
+    def strict(steps):
+        torch.cuda.set_sync_debug_mode("error")
+        try:
+            yield from steps
+        finally:
+            torch.cuda.set_sync_debug_mode("default")
+
+    starts = _starts(1000, 0.0, 10.0).cuda()
+    result = descend(
+        "sincos", "adam", starts, [0.1, 1e9], 50, targets=[0.1], n_paths=3, progress=strict
+    )
+    cpu = descend("sincos", "adam", starts.cpu(), [0.1, 1e9], 50, targets=[0.1], n_paths=3)
+    assert result.final.device == starts.device
+    torch.testing.assert_close(result.final.cpu(), cpu.final, rtol=1e-9, atol=1e-9, equal_nan=True)
+
+
+BAD_CALLS = [
+    ("surface", {"surface": "nope"}, "unknown surface 'nope'; allowed: sincos, "),
+    ("optimizer", {"optimizer": "lbfgs"}, "unknown optimizer 'lbfgs'; allowed: sgd, "),
+    (
+        "starts-shape",
+        {"starts": torch.zeros(4, 3, dtype=F64)},
+        r"starts must be a floating-point tensor shaped \(N, 2\) with N >= 1, "
+        r"got shape \(4, 3\) and dtype torch.float64$",
+    ),
+    (
+        "starts-dtype",
+        {"starts": torch.zeros(4, 2, dtype=torch.int64)},
+        r"starts must be .* got shape \(4, 2\) and dtype torch.int64$",
+    ),
+    (
+        "lr-zero",
+        {"lrs": [0.1, 0.0]},
+        r"lrs must be a 1-D sequence of finite numbers > 0, got \[0.1, 0.0\]$",
+    ),
+    ("lr-nan", {"lrs": [math.nan]}, r"lrs must be .* got \[nan\]$"),
+    ("lr-empty", {"lrs": []}, r"lrs must be .* got \[\]$"),
+    ("steps", {"steps": -1}, r"steps must be an integer >= 0, got -1$"),
+    ("steps-float", {"steps": 10.0}, r"steps must be an integer >= 0, got 10.0$"),
+    ("n_paths", {"n_paths": -2}, r"n_paths must be an integer >= 0, got -2$"),
+    (
+        "targets",
+        {"targets": [1.0, -1e-3]},
+        r"targets must be a 1-D sequence of finite numbers >= 0, got \[1.0, -0.001\]$",
+    ),
+    (
+        "hyper",
+        {"hyper": {"eps": 1e-8}},
+        r"hyper must be a gdpipe.optimizers.Hyper, got \{'eps': 1e-08\}$",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"), [c[1:] for c in BAD_CALLS], ids=[c[0] for c in BAD_CALLS]
+)
+def test_bad_arguments_are_refused_with_their_name(change, message):
+    args = {
+        "surface": "sincos",
+        "optimizer": "sgd",
+        "starts": _starts(3, 0.0, 1.0),
+        "lrs": [0.1],
+        "steps": 5,
+    }
+    with pytest.raises(ValueError, match=message):
+        descend(**(args | change))
