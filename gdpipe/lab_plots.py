@@ -165,9 +165,9 @@ def _draw_paths(fig: Figure, surface: Surface, lrs, start, chosen, steps: int):
 def _show_until(artists, chosen, step: int) -> None:
     for optimizer, (line, end) in artists.items():
         path = chosen[optimizer]
-        path = path[path["step"] <= step]
-        line.set_data(path["x1"], path["x2"])
-        end.set_data(path["x1"].iloc[-1:], path["x2"].iloc[-1:])
+        x1, x2 = path.loc[path["step"] <= step, ["x1", "x2"]].to_numpy().T
+        line.set_data(x1, x2)
+        end.set_data(x1[-1:], x2[-1:])
 
 
 def paths_figure(

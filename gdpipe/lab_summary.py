@@ -30,6 +30,18 @@ import pandas as pd
 from gdpipe.objectives import get_surface
 
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+RUNS_COLUMNS = [
+    "optimizer",
+    "lr",
+    "start",
+    "x1_start",
+    "x2_start",
+    "x1",
+    "x2",
+    "value",
+    "steps_to_target",
+    "status",
+]
 SUMMARY_COLUMNS = [
     "surface",
     "optimizer",

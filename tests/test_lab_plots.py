@@ -1,0 +1,261 @@
+"""Lab figures carry what a reader needs, show the right runs, and render to the same bytes."""
+
+import io
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.colors import to_rgba
+from PIL import Image
+
+from gdpipe import lab_plots, lab_summary
+from gdpipe.io import save_figure
+from gdpipe.objectives import get_surface
+
+SINCOS = get_surface("sincos")
+OPTIMIZERS = {"sgd": 1.0, "momentum": 2.0, "adam": 4.0}  # name → how much further each step goes
+LRS = (0.05, 0.5)
+STARTS = np.array([[6.4, 2.7], [3.0, 5.0], [2.0, 8.0], [8.5, 8.5]])
+STEPS, TARGET = 30, 1e-3
+KS = range(1, -9, -1)
+
+
+@pytest.fixture(scope="module")
+def lab() -> dict[str, pd.DataFrame]:
+    """A small sweep on sincos: plain descent, each 'optimizer' a step multiplier."""
+    runs, hits, paths, history = [], [], [], []
+    for optimizer, scale in OPTIMIZERS.items():
+        for lr in LRS:
+            x, trace = STARTS.copy(), []
+            for step in range(STEPS + 1):
+                trace.append(SINCOS.value(x))
+                paths += [(optimizer, lr, i, step, *x[i], trace[-1][i]) for i in range(len(x))]
+                history.append((optimizer, lr, step, trace[-1].mean(), trace[-1].min()))
+                x = x - scale * lr * SINCOS.gradient(x)
+            gap = np.array(trace) - SINCOS.f_star  # (steps + 1, starts)
+            for i, start in enumerate(STARTS):
+                first = [np.flatnonzero(gap[:, i] <= t) for t in [TARGET, *(10.0**k for k in KS)]]
+                first = [int(f[0]) if f.size else math.nan for f in first]
+                end = paths[-len(STARTS) + i]
+                runs.append((optimizer, lr, i, *start, *end[4:], first[0], "ok"))
+                hits += [(optimizer, lr, i, 10.0**k, f) for k, f in zip(KS, first[1:], strict=True)]
+    return {
+        "runs": pd.DataFrame(runs, columns=lab_summary.RUNS_COLUMNS),
+        "hits": pd.DataFrame(hits, columns=["optimizer", "lr", "start", "target", "steps"]),
+        "paths": pd.DataFrame(
+            paths, columns=["optimizer", "lr", "start", "step", "x1", "x2", "value"]
+        ),
+        "history": pd.DataFrame(
+            history, columns=["optimizer", "lr", "step", "mean_value", "min_value"]
+        ),
+    }
+
+
+@pytest.fixture(scope="module")
+def summary(lab) -> pd.DataFrame:
+    return lab_summary.summarize_lab({"sincos": lab["runs"]})
+
+
+@pytest.fixture(scope="module")
+def best(summary) -> pd.DataFrame:
+    return lab_summary.best_lrs(summary)
+
+
+def _panels(fig) -> list:
+    """The visible data axes (not colour bars), each with a title and labelled axes."""
+    axes = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
+    for ax in axes:
+        assert ax.get_title() or fig.get_suptitle()
+        assert ax.get_xlabel()
+        assert ax.get_ylabel()
+    return axes
+
+
+def _legend(fig) -> list[str]:
+    return [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+
+
+def _path_lines(ax) -> dict[str, object]:
+    return {line.get_label().split()[0]: line for line in ax.lines if "(lr=" in line.get_label()}
+
+
+def test_paths_figure_draws_each_optimizer_at_its_best_lr_from_one_start(lab, best):
+    fig = lab_plots.paths_figure(SINCOS, lab["paths"], best, start=1)
+    (ax,) = _panels(fig)
+    assert "sincos" in ax.get_title()
+    assert "start 1" in ax.get_title()
+    lines = _path_lines(ax)
+    assert list(lines) == list(OPTIMIZERS)
+    for optimizer, line in lines.items():
+        lr = float(best.loc[best["optimizer"] == optimizer, "lr"].iloc[0])
+        assert f"lr={lr:g}" in line.get_label()
+        x1, x2 = line.get_data()
+        assert len(x1) == STEPS + 1
+        assert (x1[0], x2[0]) == tuple(STARTS[1])
+    assert {"start", "end", "known minimum"} <= set(_legend(fig))
+
+
+def test_paths_figure_default_start_is_one_every_optimizer_has(lab, best):
+    paths = lab["paths"]
+    paths = paths[~((paths["optimizer"] == "adam") & (paths["start"] == 0))]
+    ax = _panels(lab_plots.paths_figure(SINCOS, paths, best))[0]
+    assert "start 1" in ax.get_title()
+
+
+def test_ecdf_counts_pairs_solved_by_each_step():
+    # Four (start, target) pairs solved at steps 0, 5 and 20, one never: 1/4 at step 1 (step 0
+    # counts from the first step shown), 2/4 from step 5, 3/4 from step 20 to the end.
+    hits = pd.DataFrame(
+        {
+            "optimizer": "sgd",
+            "lr": 0.1,
+            "start": [0, 0, 1, 1],
+            "target": [10.0, 0.1, 10.0, 0.1],
+            "steps": [0, 5, math.nan, 20],
+        }
+    )
+    best = pd.DataFrame({"surface": ["sincos"], "optimizer": ["sgd"], "lr": [0.1]})
+    fig = lab_plots.ecdf_figure(SINCOS, hits, best, steps=100)
+    (ax,) = _panels(fig)
+    assert ax.get_xscale() == "log"
+    (line,) = ax.lines
+    x, y = (np.asarray(d) for d in line.get_data())
+    assert y[x == 1] == pytest.approx([0.25])
+    assert y[x == 4] == pytest.approx([0.25])
+    assert y[x == 5] == pytest.approx([0.5])
+    assert y[x == 19] == pytest.approx([0.5])
+    assert y[-1] == pytest.approx(0.75)
+    assert x[-1] == 100
+    assert "2 starts × 2 targets" in ax.get_title()
+
+
+def test_ecdf_figure_has_one_line_per_optimizer(lab, best):
+    fig = lab_plots.ecdf_figure(SINCOS, lab["hits"], best, STEPS)
+    (ax,) = _panels(fig)
+    assert len(ax.lines) == len(OPTIMIZERS)
+    assert [t.split()[0] for t in _legend(fig)] == list(OPTIMIZERS)
+    for line in ax.lines:
+        y = np.asarray(line.get_ydata())
+        assert np.all(np.diff(y) >= 0)
+        assert 0 <= y.min() <= y.max() <= 1
+
+
+def test_success_heatmap_has_a_panel_per_surface_and_annotates_each_cell(summary):
+    lost = summary.assign(surface="bowl")
+    lost.loc[lost["lr"] == 0.5, "diverged"] = lost["starts"]
+    both = pd.concat([summary, lost], ignore_index=True)
+    fig = lab_plots.success_heatmap(both, target=TARGET)
+    panels = _panels(fig)
+    assert [ax.get_title() for ax in panels] == ["sincos", "bowl"]
+    assert "0.001" in fig.get_suptitle()
+    for ax in panels:
+        assert len(ax.texts) == len(OPTIMIZERS) * len(LRS)
+        assert [t.get_text() for t in ax.get_yticklabels()] == list(OPTIMIZERS)
+    assert sum(t.get_text() == "div" for t in panels[1].texts) == len(OPTIMIZERS)
+    assert not any(t.get_text() == "div" for t in panels[0].texts)
+
+
+def test_basin_figure_colours_each_start_by_the_minimum_it_ends_nearest():
+    minima = SINCOS.minima
+    runs = pd.DataFrame(
+        {
+            "optimizer": "sgd",
+            "lr": 0.1,
+            "start": [0, 1, 2, 3],
+            "x1_start": [1.0, 2.0, 3.0, 4.0],
+            "x2_start": [1.0, 2.0, 3.0, 4.0],
+            "x1": [minima[0][0] + 0.01, minima[2][0], math.nan, 40.0],
+            "x2": [minima[0][1], minima[2][1] - 0.01, math.nan, 40.0],
+            "value": 0.0,
+            "steps_to_target": math.nan,
+            "status": ["ok", "ok", "diverged", "ok"],
+        }
+    )
+    best = pd.DataFrame({"surface": ["sincos"], "optimizer": ["sgd"], "lr": [0.1]})
+    fig = lab_plots.basin_figure(SINCOS, runs, best)
+    (ax,) = _panels(fig)
+    assert "1 of 4 diverged" in ax.get_title()
+
+    def starts_coloured(colour) -> list:
+        return [
+            tuple(p)
+            for c in ax.collections
+            if len(c.get_offsets()) and len(c.get_facecolor())
+            for p in c.get_offsets()
+            if tuple(c.get_facecolor()[0]) == to_rgba(colour)
+        ]
+
+    palette = lab_plots.OKABE_ITO
+    assert (1.0, 1.0) in starts_coloured(palette[0])
+    assert (2.0, 2.0) in starts_coloured(palette[2])
+    assert (3.0, 3.0) in starts_coloured("black")  # the diverged mark
+    assert "diverged" in _legend(fig)
+    assert "ended far from every known minimum" in _legend(fig)
+
+
+def test_basin_figure_has_a_panel_per_optimizer(lab, best):
+    fig = lab_plots.basin_figure(SINCOS, lab["runs"], best)
+    titles = [ax.get_title() for ax in _panels(fig)]
+    assert [t.split(",")[0] for t in titles] == list(OPTIMIZERS)
+
+
+def _sweep(rates, steps, diverged) -> pd.DataFrame:
+    n = len(rates)
+    return pd.DataFrame(
+        {
+            "surface": "bowl",
+            "optimizer": "sgd",
+            "lr": [1e-3, 1e-2, 1e-1, 0.3, 1.0][:n],
+            "starts": 4,
+            "success_rate": rates,
+            "median_steps": steps,
+            "diverged": diverged,
+            "median_gap": 0.1,
+        }
+    )
+
+
+def test_learning_rates_picked_from_the_sweep():
+    summary = _sweep([0.25, 1.0, 1.0, 0.5, 0.0], [90, 50, 10, 30, math.nan], [0, 0, 0, 0, 4])
+    # Best 0.1 (fewest steps among full success); 0.01 does as well, so too small is 0.001;
+    # 0.3 loses starts without diverging, so too large is 1.0, the first lr where some diverge.
+    assert lab_plots.pick_learning_rates(summary, "bowl") == {
+        "too small": 1e-3,
+        "good": 0.1,
+        "too large": 1.0,
+    }
+    calm = _sweep([1.0, 0.5, 0.25], [20, 40, 80], [0, 0, 0])
+    assert lab_plots.pick_learning_rates(calm, "bowl") == {"good": 1e-3, "too large": 0.1}
+
+
+def test_learning_rate_figure_labels_its_three_lines(lab, summary):
+    fig = lab_plots.learning_rate_figure(SINCOS, lab["history"], summary, optimizer="momentum")
+    (ax,) = _panels(fig)
+    assert ax.get_yscale() == "log"
+    assert "momentum" in ax.get_title()
+    labels = [t for t in _legend(fig) if ": lr=" in t]
+    assert [t.split(":")[0] for t in labels] == ["too small", "good"]  # two lrs: none is larger
+
+
+def test_png_bytes_are_the_same_across_renders(lab, summary, best, tmp_path):
+    for name, make in {
+        "paths": lambda: lab_plots.paths_figure(SINCOS, lab["paths"], best),
+        "heatmap": lambda: lab_plots.success_heatmap(summary),
+    }.items():
+        save_figure(tmp_path / f"{name}1.png", make())
+        save_figure(tmp_path / f"{name}2.png", make())
+        first = (tmp_path / f"{name}1.png").read_bytes()
+        assert first.startswith(b"\x89PNG")
+        assert first == (tmp_path / f"{name}2.png").read_bytes(), name
+
+
+def test_paths_gif_is_an_animation_with_the_same_bytes_each_time(lab, best):
+    gif = lab_plots.paths_gif(SINCOS, lab["paths"], best, frames=8)
+    assert gif[:6] == b"GIF89a"
+    image = Image.open(io.BytesIO(gif))
+    assert 5 <= image.n_frames <= 8
+    first = np.asarray(image.convert("RGB"))
+    image.seek(image.n_frames - 1)
+    assert not np.array_equal(first, np.asarray(image.convert("RGB")))  # the paths move
+    assert lab_plots.paths_gif(SINCOS, lab["paths"], best, frames=8) == gif
