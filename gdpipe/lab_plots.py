@@ -399,7 +399,10 @@ def learning_rate_figure(
     ax.set(yscale="log", xlabel="step", ylabel="f − f*")
     if np.isfinite(top) and top > 0:
         ax.set_ylim(top=min(ax.get_ylim()[1], top))
-    ax.set_title(f"{optimizer} on {surface.name}: a learning rate too small, good, too large")
+    ax.set_title(
+        f"{optimizer} on {surface.name}, {mine['starts'].max():.0f} starts: "
+        "a learning rate too small, good, too large"
+    )
     ax.grid(alpha=0.3)
     fig.legend(loc="outside lower center", ncols=2, fontsize=9)
     return fig
