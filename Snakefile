@@ -43,6 +43,16 @@ run_jobs_with_this_python()
 # Every output is flagged update(): Snakemake then keeps the previous file while a job runs and
 # puts it back if the job fails (bad data, a kill), instead of deleting it up front. The scripts
 # write each file atomically, so what survives is always a complete file from an earlier run.
+#
+# But Snakemake then records the failed job's params and code for the restored file (its issue
+# #3808), so the next run would call the old file current. Marking the outputs of failed jobs
+# incomplete undoes that: profiles/default sets rerun-incomplete, so the next `snakemake` re-runs
+# them (and one run without that profile refuses until told --rerun-incomplete).
+
+
+onerror:
+    for job in workflow.scheduler.failed:
+        workflow.persistence.started(job)
 
 
 wildcard_constraints:

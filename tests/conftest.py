@@ -13,7 +13,15 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 # What a pipeline run needs from the project: the tree a user clones, minus outputs.
-PROJECT_FILES = ("Snakefile", "params.yaml", "scripts", "gdpipe", "envs", "pyproject.toml")
+PROJECT_FILES = (
+    "Snakefile",
+    "params.yaml",
+    "profiles",
+    "scripts",
+    "gdpipe",
+    "envs",
+    "pyproject.toml",
+)
 
 # Small settings for end-to-end runs: every experiment runs, in seconds.
 SMALL = {

@@ -293,48 +293,112 @@ def test_divergence_is_reported_and_the_rest_completes(completed, tmp_path):
     assert (project / "results/plots/quadratic_loss.png").stat().st_size > 0
 
 
-# --- a kill in the middle of training ----------------------------------------------------------
+# --- a failed or killed job is re-run, and what it leaves is an earlier complete run --------------
+
+# A params change whose training takes long enough for a kill to land mid-run.
+CHANGE = {"linear": {"lr": 0.01, "epochs": 200}}
+
+
+def _change(project: Path) -> Path:
+    params = yaml.safe_load((project / "params.yaml").read_text())
+    for section, values in CHANGE.items():
+        params[section].update(values)
+    (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    return project
+
+
+@pytest.fixture(scope="module")
+def changed_reference(completed, tmp_path_factory) -> dict[str, bytes]:
+    """Every output of an uninterrupted run of CHANGE, made from the completed run."""
+    project = _change(_clone(completed, tmp_path_factory.mktemp("reference") / "project"))
+    snakemake(project, "--cores", "all")
+    return artifacts(project)
+
+
+def _start_until_training(project: Path, **popen) -> subprocess.Popen:
+    """Start `snakemake --cores 2` and return once the linear training job is under way."""
+    log = project / "logs/train_model/linear.log"
+    run = subprocess.Popen([SNAKEMAKE, "--cores", "2"], cwd=project, env=environment(), **popen)
+    deadline = time.monotonic() + 120
+    while not (log.exists() and "linear:" in log.read_text()):
+        assert run.poll() is None, "pipeline ended before training started"
+        assert time.monotonic() < deadline, "training never started"
+        time.sleep(0.05)
+    return run
+
+
+def _training_job_pid(project: Path) -> int:
+    """The training job's own python process (not Snakemake, not the shell around it)."""
+    found = subprocess.run(
+        ["pgrep", "-f", "scripts.train .*--experiment linear"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    ours = [pid for pid in found if Path(f"/proc/{pid}/cwd").resolve() == project.resolve()]
+    assert len(ours) == 1, found
+    return int(ours[0])
 
 
 @pytest.mark.slow
-def test_sigkill_mid_training_then_rerun_gives_a_clean_result(completed, tmp_path):
-    # Enough epochs that training is surely under way when the kill lands; the reference is an
-    # uninterrupted run of the same change.
-    params = yaml.safe_load((completed / "params.yaml").read_text())
-    params["linear"]["epochs"] = 200
-    clean, project = _clone(completed, tmp_path / "clean"), _clone(completed, tmp_path / "killed")
-    for copy in (clean, project):
-        (copy / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    snakemake(clean, "--cores", "all")
+def test_a_killed_training_job_is_rerun_by_the_next_run(completed, changed_reference, tmp_path):
+    # kill -9 on the training job alone, as the OOM killer or a lost node would: Snakemake sees
+    # the job fail and puts the old checkpoint back.
+    project = _change(_clone(completed, tmp_path / "killed_job"))
+    run = _start_until_training(project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.kill(_training_job_pid(project), signal.SIGKILL)
+    assert run.wait(timeout=120) != 0
+    old = artifacts(completed)
+    assert artifacts(project)["results/linear/checkpoint.pt"] == old["results/linear/checkpoint.pt"]
 
-    log = project / "logs/train_model/linear.log"
-    job = subprocess.Popen(
-        [SNAKEMAKE, "--cores", "all"],
-        cwd=project,
-        env=environment(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    # The restored checkpoint was trained with the old lr: the plan must say so, and a plain
+    # re-run makes the new result, byte for byte.
+    planned = snakemake(project, "--dry-run", "--cores", "all")
+    assert "train_model" in planned.stdout
+    snakemake(project, "--cores", "all")
+    assert artifacts(project) == changed_reference
+
+
+@pytest.mark.slow
+def test_a_job_failed_on_bad_data_is_rerun_once_the_data_is_fixed(
+    completed, changed_reference, tmp_path
+):
+    project = _change(_clone(completed, tmp_path / "bad_data"))
+    train = project / "data/linear/train.csv"
+    good, stat = train.read_bytes(), train.stat()
+    train.write_text("x,y\n0.5,abc\n0.1,0.37\n")
+    failed = snakemake(project, "--cores", "all", check=False)
+    assert failed.returncode != 0
+    assert "data/linear/train.csv: line 2, column y" in failed.stdout + failed.stderr
+    # Put back as `cp -p` from a backup would: same bytes, same time. Nothing about the inputs
+    # says the job must run; only the failure does.
+    train.write_bytes(good)
+    os.utime(train, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    snakemake(project, "--cores", "all")
+    assert artifacts(project) == changed_reference
+
+
+@pytest.mark.slow
+def test_a_killed_pipeline_needs_only_unlock_then_a_plain_run(
+    completed, changed_reference, tmp_path
+):
+    # The whole Snakemake process group killed (a lost login node): no job gets to fail, so the
+    # outputs stay marked incomplete from their start; the lock outlives the process.
+    project = _change(_clone(completed, tmp_path / "killed_pipeline"))
+    run = _start_until_training(
+        project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
-    deadline = time.monotonic() + 120
-    while not (log.exists() and "linear:" in log.read_text()):
-        assert job.poll() is None, "pipeline ended before training started"
-        assert time.monotonic() < deadline, "training never started"
-        time.sleep(0.05)
-    os.killpg(job.pid, signal.SIGKILL)
-    job.wait()
-    # What the kill left: the earlier complete checkpoint, never a partial one.
-    old = artifacts(completed)["results/linear/checkpoint.pt"]
-    assert (project / "results/linear/checkpoint.pt").read_bytes() == old
+    os.killpg(run.pid, signal.SIGKILL)
+    run.wait()
+    old = artifacts(completed)
+    assert artifacts(project)["results/linear/checkpoint.pt"] == old["results/linear/checkpoint.pt"]
 
-    # A plain re-run is refused: Snakemake asks for --rerun-incomplete. Its lock also outlived
-    # the killed process, which --unlock clears (the README gives both commands).
     refused = snakemake(project, "--cores", "all", check=False)
     assert refused.returncode != 0
-    assert "--rerun-incomplete" in refused.stdout + refused.stderr
+    assert "--unlock" in refused.stdout + refused.stderr
     snakemake(project, "--unlock")
-    snakemake(project, "--cores", "all", "--rerun-incomplete")
-    assert artifacts(project) == artifacts(clean)
+    snakemake(project, "--cores", "all")
+    assert artifacts(project) == changed_reference
 
 
 # --- devices -----------------------------------------------------------------------------------
