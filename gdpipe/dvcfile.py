@@ -154,7 +154,11 @@ def _stage(job: Job) -> dict:
         params.extend(keys if params_file == DEFAULT_PARAMS_FILE else [{params_file: list(keys)}])
     if params:
         stage["params"] = params
-    stage["outs"] = list(job.outs)
+    # persist: DVC must not delete an output before its stage runs; if the stage then fails
+    # (bad params, bad data, a kill), the file may be the only copy (a Snakemake-made workspace
+    # never `dvc commit`ed). The scripts replace outputs atomically, so nothing stale survives
+    # a successful run. The price: DVC's run cache skips persistent stages (README, "DVC").
+    stage["outs"] = [{out: {"persist": True}} for out in job.outs]
     return stage
 
 

@@ -323,6 +323,19 @@ def test_snakemake_run_matches_the_committed_dvc_lock(tmp_path):
     assert {
         out for changes in status.values() for change in changes for out in change["changed outs"]
     } == set(artifacts(repo))
+
+    # Before any `dvc commit` these files are the only copy. A typo in params must stop
+    # `dvc repro` with gdpipe's message and leave every one of them as it was.
+    made = artifacts(repo)
+    params = repo / "params.yaml"
+    good = params.read_text()
+    params.write_text(good.replace("\n  lr: 0.001", "\n  lrr: 0.001"))
+    failed = run(repo, "dvc", "repro", check=False)
+    assert failed.returncode != 0
+    assert "unknown key linear.lrr; did you mean linear.lr?" in failed.stdout + failed.stderr
+    assert artifacts(repo) == made
+    params.write_text(good)
+
     # Storing the outputs in the cache records the hashes they have: dvc.lock must not change.
     run(repo, "dvc", "commit", "--force")
     assert run(repo, "git", "diff", "--exit-code", "--", "dvc.lock", check=False).returncode == 0, (
