@@ -59,12 +59,13 @@ def descend(
     lr, delta = _validate(starts, lrs, steps, hyper, targets, n_paths)
     K, N = len(lr), len(starts)
     r = _allocate(starts, lr, delta, steps, min(n_paths, N))
+    hits = _Hits(delta, K, N)
     x = starts.expand(K, N, 2).clone()  # (K, N, 2)
     f, g = surface.value_and_gradient(x)  # (K, N), (K, N, 2)
     state = opt.init(x)
     alive = _inside(x, f)  # (K, N)
     r.diverged_step.masked_fill_(~alive, 0)
-    _record(r, 0, x, f, alive, surface.f_star)
+    _record(r, hits, 0, x, f, alive, surface.f_star)
     for t in progress(range(1, steps + 1)):
         x_new = opt.step(x, g, state, lr, t, hyper)
         f, g = surface.value_and_gradient(x_new)
@@ -73,7 +74,8 @@ def descend(
         alive = alive & ~left
         # A start that left stays where it was; the others never see it (all is elementwise).
         x = torch.where(alive[..., None], x_new, x)
-        _record(r, t, x, f, alive, surface.f_star)
+        _record(r, hits, t, x, f, alive, surface.f_star)
+    r.first_hit = hits.first_hit()
     r.final = torch.where(alive[..., None], x, math.nan)
     r.final_value = torch.where(alive, f, math.nan)
     return r
@@ -81,7 +83,42 @@ def descend(
 
 def _inside(x: Tensor, f: Tensor) -> Tensor:
     """(K, N): f is finite and both coordinates within ±BOUND (False for NaN and ±inf too)."""
-    return torch.isfinite(f) & (x.abs() <= BOUND).all(-1)
+    return torch.isfinite(f) & (x[..., 0].abs() <= BOUND) & (x[..., 1].abs() <= BOUND)
+
+
+class _Hits:
+    """First step at which each start met each target f − f* <= Δ, in O(K·N) work per step.
+
+    Comparing every start with every target each step costs K·N·T; instead:
+    1. sort the deltas; the targets a gap meets are then the c largest, c found by bisection;
+    2. keep m, the most targets met so far: when c > m, step t is the first to meet c targets,
+       so write t into slot c − 1 (slot T is a sink for the starts that met nothing new);
+    3. at the end, the first step to meet the j largest targets is the least step written into
+       slots j − 1 and above (a jump from 1 to 4 targets met writes slot 3 alone).
+    """
+
+    def __init__(self, delta: Tensor, K: int, N: int):
+        self.ascending, self.order = torch.sort(delta)  # (T,)
+        self.T = len(delta)
+        self.met = torch.zeros(K, N, dtype=torch.int64, device=delta.device)
+        self.slots = torch.full((K, N, self.T + 1), -1, dtype=torch.int64, device=delta.device)
+
+    def update(self, t: int, gap: Tensor, alive: Tensor):
+        """gap: (K, N) f − f* at step t; alive: (K, N) the starts that count."""
+        c = self.T - torch.searchsorted(self.ascending, gap.contiguous())  # #{Δ >= gap}
+        c = torch.where(alive, c, 0)
+        slot = torch.where(c > self.met, c - 1, self.T)
+        self.slots.scatter_(-1, slot[..., None], t)
+        torch.maximum(self.met, c, out=self.met)
+
+    def first_hit(self) -> Tensor:
+        """(K, N, T) in the targets' own order; -1 where never met."""
+        never = torch.iinfo(torch.int64).max
+        written = torch.where(self.slots[..., : self.T] < 0, never, self.slots[..., : self.T])
+        # Slot j counts the j + 1 largest deltas; flipped, position i is the i-th smallest.
+        ascending = written.flip(-1).cummin(-1).values  # (K, N, T)
+        first = ascending[..., torch.argsort(self.order)]
+        return torch.where(first == never, -1, first)
 
 
 def _allocate(starts: Tensor, lr: Tensor, delta: Tensor, S: int, P: int) -> DescentResult:
@@ -91,7 +128,7 @@ def _allocate(starts: Tensor, lr: Tensor, delta: Tensor, S: int, P: int) -> Desc
     return DescentResult(
         lrs=lr,
         targets=delta,
-        first_hit=torch.full((K, N, T), -1, **index),
+        first_hit=torch.empty(K, N, T, **index),
         diverged_step=torch.full((K, N), -1, **index),
         final=torch.empty(K, N, 2, **like),
         final_value=torch.empty(K, N, **like),
@@ -102,11 +139,10 @@ def _allocate(starts: Tensor, lr: Tensor, delta: Tensor, S: int, P: int) -> Desc
     )
 
 
-def _record(r: DescentResult, t: int, x: Tensor, f: Tensor, alive: Tensor, f_star: float):
+def _record(r: DescentResult, hits: _Hits, t: int, x, f, alive, f_star: float):
     """Fold step t (positions x (K, N, 2), values f (K, N)) into the summaries, in place."""
     P = r.path_values.shape[-1]
-    met = ((f - f_star)[..., None] <= r.targets) & alive[..., None]  # (K, N, T)
-    r.first_hit.masked_fill_(met & (r.first_hit < 0), t)
+    hits.update(t, f - f_star, alive)
     n = alive.sum(-1)  # (K,)
     # cumsum adds in index order and a left start adds an exact 0, so the others' mean is
     # bit-identical to a run without it (sum() would regroup the terms around the gap).

@@ -84,10 +84,9 @@ def test_a_row_that_diverges_leaves_the_other_rows_alone():
 
 def test_summaries_are_those_of_the_full_history():
     # With every start tracked, the streamed summaries can be recomputed from the paths.
-    surface, deltas = (
-        get_surface("styblinski_tang"),
-        torch.tensor([50.0, 1.0, 1e-4, 0.0], dtype=F64),
-    )
+    # The targets in no order and one of them twice: each keeps its place.
+    surface = get_surface("styblinski_tang")
+    deltas = torch.tensor([1.0, 50.0, 0.0, 1e-4, 1.0, 20.0], dtype=F64)
     starts = torch.cat([_starts(15, -5.0, 5.0), torch.tensor([surface.minima[0][:2]], dtype=F64)])
     result = descend(surface, "adam", starts, [0.05, 0.2], 80, targets=deltas, n_paths=16)
     values = result.path_values  # (S+1, K, N)
