@@ -40,6 +40,15 @@ def generate_linear(p: LinearParams) -> pd.DataFrame:
     return pd.DataFrame({"x": x, "y": p.weight * x + p.bias})
 
 
+def dataset_rows(experiment: str, p) -> tuple[int, str]:
+    """How many rows an experiment's data set holds, and the params keys that say so."""
+    if experiment == "surface":
+        return p.n_starts, "surface.n_starts"
+    if experiment == "quadratic":
+        return p.n_points, "quadratic.n_points"
+    return p.n_points, "linear.start, end and step"
+
+
 def generate(experiment: str, p) -> pd.DataFrame:
     """The data set of one experiment."""
     generators = {

@@ -31,6 +31,9 @@ def _read_umask() -> int:
 
 _UMASK = _read_umask()
 
+# Deleting a damaged input is not enough when everything downstream is up to date.
+REGENERATE = "make it again with `snakemake --forcerun <the rule that writes it>`"
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[Path]:
@@ -110,24 +113,36 @@ def read_table(
     min_rows: int = 1,
     text_columns: Sequence[str] = (),
     nonfinite_columns: Sequence[str] = (),
+    rows: tuple[int, str] | None = None,
 ) -> pd.DataFrame:
     """Read a CSV that must hold exactly `columns`, at least `min_rows` rows, and finite numbers
     in every column but `text_columns` (text) and `nonfinite_columns` (numbers, nan allowed:
-    the predictions of a diverged model).
+    the predictions of a diverged model). `rows`, if given, is (the exact row count, the params
+    that imply it).
 
     Parsed with the csv module, not pandas: pandas quietly turns a row with an extra field into an
-    index and a short row into NaN, where a data file with such rows should be refused.
+    index and a short row into NaN, where a data file with such rows should be refused. Every file
+    gdpipe writes ends with a newline, so one that does not was cut short.
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: file not found")
     try:
         with path.open(newline="", encoding="utf-8") as handle:
-            rows = list(csv.reader(handle))
+            text = handle.read()
+        table = list(csv.reader(io.StringIO(text)))
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise DataError(f"{path}: not a readable CSV file ({err})") from err
-    if not rows:
+    if not table:
         raise DataError(f"{path}: empty file; expected a header line {','.join(columns)}")
+    if not text.endswith("\n"):
+        raise DataError(f"{path}: no newline at the end: the file was cut short; {REGENERATE}")
+    if rows is not None and len(table) - 1 != rows[0]:
+        raise DataError(
+            f"{path}: {len(table) - 1} rows, but {rows[1]} make {rows[0]}: the file is damaged or "
+            f"was made with other params; {REGENERATE}"
+        )
+    rows = table
     if rows[0] != list(columns):
         raise DataError(
             f"{path}: expected columns {', '.join(columns)}; found {', '.join(rows[0])}"

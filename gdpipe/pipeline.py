@@ -22,9 +22,10 @@ STEP_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
     ("generate", "surface"): ("seed", "n_starts", "low", "high"),
     ("generate", "quadratic"): ("seed", "n_points", "noise"),
     ("generate", "linear"): ("weight", "bias", "start", "end", "step"),
-    ("split", "quadratic"): ("test_size", "split_seed"),
-    ("split", "linear"): ("test_size", "split_seed"),
-    ("descend", "surface"): ("name", "lr", "steps"),
+    # Steps reading a data set also read the keys that fix its row count (a check on it).
+    ("split", "quadratic"): ("n_points", "test_size", "split_seed"),
+    ("split", "linear"): ("start", "end", "step", "test_size", "split_seed"),
+    ("descend", "surface"): ("name", "n_starts", "lr", "steps"),
     ("train", "quadratic"): ("init_seed", "lr", "epochs"),
     ("train", "linear"): ("seed", "optimizer", "loss", "lr", "epochs", "batch_size"),
     ("evaluate", "quadratic"): (),

@@ -1,7 +1,7 @@
 """Run gradient descent on a surface from every start at once (notebook Example 1)."""
 
 from gdpipe import cli, io
-from gdpipe.data import COLUMNS
+from gdpipe.data import COLUMNS, dataset_rows
 from gdpipe.devices import make_deterministic, resolve_device
 from gdpipe.experiments import run_surface
 from gdpipe.params import read_params
@@ -10,7 +10,9 @@ from gdpipe.params import read_params
 def step(args):
     params = read_params(args.params)
     make_deterministic()
-    starts = io.read_table(args.starts, COLUMNS["surface"])
+    starts = io.read_table(
+        args.starts, COLUMNS["surface"], rows=dataset_rows("surface", params.surface)
+    )
     trajectories, history, metrics = run_surface(
         params.surface, starts, resolve_device(params.device), cli.progress("descent")
     )

@@ -6,7 +6,12 @@ from gdpipe.params import read_params
 
 def step(args):
     p = getattr(read_params(args.params), args.experiment)
-    frame = io.read_table(args.data, data.COLUMNS[args.experiment], min_rows=4)
+    frame = io.read_table(
+        args.data,
+        data.COLUMNS[args.experiment],
+        min_rows=4,
+        rows=data.dataset_rows(args.experiment, p),
+    )
     train, test = data.split(frame, test_size=p.test_size, seed=p.split_seed, source=args.data)
     io.write_table(args.train, train)
     io.write_table(args.test, test)

@@ -155,8 +155,35 @@ def _pickled_callable(project):
     (project / "results/linear/checkpoint.pt").write_bytes(buffer.getvalue())
 
 
+def _cut(relative: str, keep_lines: int | None = None):
+    """Cut a file short: in the middle of its last line, or after `keep_lines` whole lines."""
+
+    def breaker(project):
+        path = project / relative
+        data = path.read_bytes()
+        if keep_lines is None:
+            path.write_bytes(data[: data.rindex(b",") + 3])  # half the last line's last number
+        else:
+            path.write_bytes(b"".join(data.splitlines(keepends=True)[:keep_lines]))
+
+    return breaker
+
+
 # (id, breakage, the file the message must name, a pattern the message must hold)
 DATA_CASES = [
+    (
+        "cut_mid_line",
+        _cut("data/linear/dataset.csv"),
+        "data/linear/dataset.csv",
+        r"no newline at the end: the file was cut short; make it again with `snakemake "
+        r"--forcerun",
+    ),
+    (
+        "cut_at_a_line_end",
+        _cut("data/surface/dataset.csv", keep_lines=11),
+        "data/surface/dataset.csv",
+        r"10 rows, but surface\.n_starts make 30",
+    ),
     (
         "text_value",
         _write("data/linear/train.csv", "x,y\n0.5,0.65\n0.1,abc\n0.2,0.44\n"),
