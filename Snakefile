@@ -8,7 +8,7 @@ job exactly when something it depends on changes. The commands are the ones dvc.
 import os
 
 from gdpipe.errors import ParamsError
-from gdpipe.params import read_raw_params, validate_params
+from gdpipe.params import config_override_error, read_raw_params, validate_params
 from gdpipe.pipeline import (
     EXPERIMENTS,
     MODELS,
@@ -32,10 +32,7 @@ configfile: PARAMS_FILE
 
 
 if config != RAW_PARAMS:
-    raise WorkflowError(
-        f"gdpipe reads every setting from {PARAMS_FILE}: edit it, or pass a complete params "
-        "file with --configfile, instead of overriding keys with --config"
-    )
+    raise WorkflowError(config_override_error(config, RAW_PARAMS, PARAMS_FILE))
 GPU = 1 if PARAMS.device == "cuda" else 0
 
 run_jobs_with_this_python()

@@ -271,3 +271,26 @@ def read_params(path: str | Path) -> Params:
 def as_dict(section) -> dict:
     """A section as a plain dict (what Snakemake's params and checkpoints store)."""
     return dataclasses.asdict(section)
+
+
+def _flat(tree: Any, prefix: str = "") -> dict[str, Any]:
+    if not isinstance(tree, dict):
+        return {prefix.rstrip("."): tree}
+    return {k: v for key, sub in tree.items() for k, v in _flat(sub, f"{prefix}{key}.").items()}
+
+
+def config_override_error(config: dict, raw: Any, source: str) -> str:
+    """Why Snakemake's --config is refused, naming each overridden key and what to do instead.
+
+    The scripts read the params file themselves, so an override they never see would lie.
+    (Snakemake's own CLI rejects dotted keys such as linear.lr=0.01 before gdpipe runs.)
+    """
+    given, found = _flat(config), _flat(raw if isinstance(raw, dict) else {})
+    changed = sorted(key for key in given if given[key] != found.get(key))
+    shown = ", ".join(f"{key}={given[key]!r}" for key in changed)
+    example = f"{changed[0]}={given[changed[0]]}" if changed else "linear.lr=0.01"
+    return (
+        f"--config {shown}: gdpipe reads every setting from {source}, so a --config override "
+        f"would never reach the jobs. Edit {source}, pass a complete params file with "
+        f"--configfile, or run the change as a DVC experiment: dvc exp run -S {example}"
+    )
