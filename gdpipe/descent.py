@@ -33,7 +33,7 @@ class DescentResult:
     lrs: Tensor  # (K,)
     targets: Tensor  # (T,) the deltas Δf of the targets f − f* <= Δf
     first_hit: Tensor  # (K, N, T) int64: first step t >= 0 that met target j; -1 if none did
-    diverged_step: Tensor  # (K, N) int64: step at which the start left (see _inside); -1 if never
+    diverged_step: Tensor  # (K, N) int64: step at which x or f went non-finite or |xi| > BOUND
     final: Tensor  # (K, N, 2) position after the last step; NaN if diverged
     final_value: Tensor  # (K, N) f there; NaN if diverged
     mean_value: Tensor  # (S+1, K) mean f over the starts not diverged by step t; NaN if none
@@ -122,13 +122,13 @@ class _Hits:
 
 
 def _allocate(starts: Tensor, lr: Tensor, delta: Tensor, S: int, P: int) -> DescentResult:
-    K, N, T = len(lr), len(starts), len(delta)
+    K, N = len(lr), len(starts)
     like = {"dtype": starts.dtype, "device": starts.device}
     index = {"dtype": torch.int64, "device": starts.device}
     return DescentResult(
         lrs=lr,
         targets=delta,
-        first_hit=torch.empty(K, N, T, **index),
+        first_hit=torch.empty(0, **index),  # _Hits fills it in at the end
         diverged_step=torch.full((K, N), -1, **index),
         final=torch.empty(K, N, 2, **like),
         final_value=torch.empty(K, N, **like),

@@ -169,6 +169,7 @@ def test_deterministic_and_stays_in_the_starts_dtype():
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_no_host_sync_inside_the_loop_on_cuda():
+    # Checking the arguments syncs once, before the loop; inside it any sync is an error.
     def strict(steps):
         torch.cuda.set_sync_debug_mode("error")
         try:
@@ -182,7 +183,8 @@ def test_no_host_sync_inside_the_loop_on_cuda():
     )
     cpu = descend("sincos", "adam", starts.cpu(), [0.1, 1e9], 50, targets=[0.1], n_paths=3)
     assert result.final.device == starts.device
-    torch.testing.assert_close(result.final.cpu(), cpu.final, rtol=1e-9, atol=1e-9, equal_nan=True)
+    # Same run on both devices, up to the ulps in which CUDA's sin and cos differ from the CPU's.
+    torch.testing.assert_close(result.final.cpu(), cpu.final, rtol=1e-6, atol=1e-6, equal_nan=True)
 
 
 BAD_CALLS = [
