@@ -36,6 +36,7 @@ class Surface:
     terms: Callable  # (p (..., 2), kappa) -> (f (...), ∇f (..., 2))
     minima: tuple[tuple[float, float, float], ...]  # (x1, x2, f) of local minima in the domain
     domain: tuple[float, float]
+    lr: float  # a plain gradient-descent step that converges from the domain (`lr: auto`)
     condition: float | None = None  # κ of a surface that has one (bowl); None: it has none
 
     @property
@@ -140,9 +141,16 @@ _ST_MINIMA = tuple(
 )
 
 _ALL = (
-    Surface("sincos", "sin(x1)cos(x2) + sin(x1/2)cos(x2/2)", _sincos, _SINCOS_MINIMA, (0.0, 10.0)),
     Surface(
-        "rosenbrock", "(1 - x1)^2 + 100(x2 - x1^2)^2", _rosenbrock, ((1.0, 1.0, 0.0),), (-2.0, 2.0)
+        "sincos", "sin(x1)cos(x2) + sin(x1/2)cos(x2/2)", _sincos, _SINCOS_MINIMA, (0.0, 10.0), 0.1
+    ),
+    Surface(
+        "rosenbrock",
+        "(1 - x1)^2 + 100(x2 - x1^2)^2",
+        _rosenbrock,
+        ((1.0, 1.0, 0.0),),
+        (-2.0, 2.0),
+        0.001,
     ),
     Surface(
         "himmelblau",
@@ -155,6 +163,7 @@ _ALL = (
             (3.5844283403304917, -1.8481265269644034, 0.0),
         ),
         (-5.0, 5.0),
+        0.01,
     ),
     Surface(
         "rastrigin",
@@ -162,6 +171,7 @@ _ALL = (
         _rastrigin,
         ((0.0, 0.0, 0.0),),
         (-5.12, 5.12),
+        0.001,
     ),
     Surface(
         "beale",
@@ -169,10 +179,16 @@ _ALL = (
         _beale,
         ((3.0, 0.5, 0.0),),
         (-4.5, 4.5),
+        1e-4,  # its gradient reaches ~1e5 in the corners
     ),
-    Surface("bowl", "(x1^2 + κ x2^2)/2", _bowl, ((0.0, 0.0, 0.0),), (-5.0, 5.0), condition=100.0),
+    Surface("bowl", "(x1^2 + κ x2^2)/2", _bowl, ((0.0, 0.0, 0.0),), (-5.0, 5.0), 0.01, 100.0),
     Surface(
-        "styblinski_tang", "Σ (xi^4 - 16xi^2 + 5xi)/2", _styblinski_tang, _ST_MINIMA, (-5.0, 5.0)
+        "styblinski_tang",
+        "Σ (xi^4 - 16xi^2 + 5xi)/2",
+        _styblinski_tang,
+        _ST_MINIMA,
+        (-5.0, 5.0),
+        0.01,
     ),
 )
 SURFACES = {s.name: s for s in _ALL}
