@@ -17,14 +17,17 @@ from typing import Any
 import yaml
 
 from gdpipe.errors import ParamsError
+from gdpipe.objectives import SURFACES
 
 DEVICES = ("auto", "cpu", "cuda")
-SURFACES = ("sincos", "himmelblau", "rosenbrock")  # keep in step with gdpipe.objectives
+AUTO = "auto"  # a surface setting taken from the surface itself (gdpipe.objectives)
 OPTIMIZERS = ("sgd", "adam", "rmsprop")  # keep in step with gdpipe.training
 LOSSES = ("l1", "mse")
 
 
-def _rule(kind: type, *, low=None, high=None, open_low=False, open_high=False, choices=()):
+def _rule(
+    kind: type, *, low=None, high=None, open_low=False, open_high=False, choices=(), auto=False
+):
     return field(
         metadata={
             "kind": kind,
@@ -33,6 +36,7 @@ def _rule(kind: type, *, low=None, high=None, open_low=False, open_high=False, c
             "open_low": open_low,
             "open_high": open_high,
             "choices": choices,
+            "auto": auto,
         }
     )
 
@@ -41,12 +45,12 @@ def _integer(low=None):
     return _rule(int, low=low)
 
 
-def _number(low=None, *, open_low=False, high=None, open_high=False):
-    return _rule(float, low=low, open_low=open_low, high=high, open_high=open_high)
+def _number(low=None, *, open_low=False, high=None, open_high=False, auto=False):
+    return _rule(float, low=low, open_low=open_low, high=high, open_high=open_high, auto=auto)
 
 
-def _positive():
-    return _number(0.0, open_low=True)
+def _positive(auto=False):
+    return _number(0.0, open_low=True, auto=auto)
 
 
 def _fraction():
@@ -61,13 +65,21 @@ def _choice(choices):
 class SurfaceParams:
     """Example 1: plain gradient descent from many random starts on a 2-D surface."""
 
-    name: str = _choice(SURFACES)
+    name: str = _choice(tuple(SURFACES))
     seed: int = _integer(0)
     n_starts: int = _integer(1)
     steps: int = _integer(1)
-    lr: float = _positive()
-    low: float = _number()
-    high: float = _number()
+    lr: float = _positive(auto=True)
+    low: float = _number(auto=True)
+    high: float = _number(auto=True)
+
+    def resolved(self) -> SurfaceParams:
+        """`auto` replaced by the surface's own start square and step size."""
+        surface = SURFACES[self.name]
+        own = {"low": surface.domain[0], "high": surface.domain[1], "lr": surface.lr}
+        return dataclasses.replace(
+            self, **{key: value for key, value in own.items() if getattr(self, key) == AUTO}
+        )
 
     def relations(self):
         if not self.low < self.high:
@@ -158,12 +170,15 @@ def _allowed(meta) -> str:
         bounds.append(f"{'>' if meta['open_low'] else '>='} {meta['low']:g}")
     if meta["high"] is not None:
         bounds.append(f"{'<' if meta['open_high'] else '<='} {meta['high']:g}")
-    return noun + (" " + " and ".join(bounds) if bounds else "")
+    auto = f" or {AUTO!r} (the surface's own)" if meta["auto"] else ""
+    return noun + (" " + " and ".join(bounds) if bounds else "") + auto
 
 
 def _coerce(value: Any, meta) -> Any:
     """Return the value as the field's type, or raise ValueError saying what is wrong."""
     kind = meta["kind"]
+    if meta["auto"] and value == AUTO:
+        return value
     if kind is str:
         if value not in meta["choices"]:
             close = difflib.get_close_matches(str(value), meta["choices"], n=1)
@@ -220,6 +235,8 @@ def _validate_section(name: str, raw: Any, cls) -> tuple[Any, list[str]]:
     if errors:
         return None, errors
     section = cls(**values)
+    if hasattr(section, "resolved"):
+        section = section.resolved()
     errors = [f"{name}.{key}: {message}" for key, message in section.relations()]
     return (None if errors else section), errors
 
