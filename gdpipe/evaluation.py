@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import torch
@@ -64,25 +66,30 @@ def at_minimum(
 
 
 def surface_metrics(
-    surface: Surface,
-    values: np.ndarray,
-    positions: np.ndarray,
-    status: str,
-    diverged_step: int | None,
+    surface: Surface, start_values: np.ndarray, final: np.ndarray, diverged_step: np.ndarray
 ) -> dict:
-    """Summary of a descent run; values (S+1, N) and positions (S+1, N, 2)."""
-    start, final = values[0], values[-1]
-    at_known, at_global = at_minimum(surface, positions[-1])
+    """Summary of a descent run: start values (N,), final positions (N, 2) (NaN where diverged)
+    and the step each start diverged at (N,), -1 if it did not.
+
+    Means of final values are over the starts that finished; fractions are of all starts (a
+    diverged start neither decreased nor reached a minimum).
+    """
+    finished = diverged_step < 0
+    final_values = surface.value(final[finished])
+    at_known, at_global = at_minimum(surface, final[finished])
+    n = len(start_values)
     metrics = {
-        "status": status,
-        "steps_run": int(values.shape[0] - 1),
-        "mean_start_value": float(start.mean()),
-        "mean_final_value": float(final.mean()),
-        "mean_decrease": float((start - final).mean()),
-        "fraction_decreased": float((final < start).mean()),
-        "fraction_at_known_minimum": float(at_known.mean()),
-        "fraction_at_global_minimum": float(at_global.mean()),
+        "status": "ok" if finished.all() else "diverged",
+        "mean_start_value": float(start_values.mean()),
+        "mean_final_value": float(final_values.mean()) if finished.any() else math.nan,
+        "mean_decrease": float((start_values[finished] - final_values).mean())
+        if finished.any()
+        else math.nan,
+        "fraction_decreased": float((final_values < start_values[finished]).sum() / n),
+        "fraction_at_known_minimum": float(at_known.sum() / n),
+        "fraction_at_global_minimum": float(at_global.sum() / n),
     }
-    if diverged_step is not None:
-        metrics["diverged_step"] = diverged_step
+    if not finished.all():
+        metrics["diverged_starts"] = int((~finished).sum())
+        metrics["diverged_step"] = int(diverged_step[~finished].min())
     return metrics

@@ -6,39 +6,54 @@ the reading and writing.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import torch
 from torch import nn
 
 from gdpipe.data import COLUMNS
+from gdpipe.descent import descend
 from gdpipe.evaluation import surface_metrics, tensors
 from gdpipe.models import build_model
 from gdpipe.objectives import get_surface
 from gdpipe.params import LinearParams, QuadraticParams, SurfaceParams, as_dict
-from gdpipe.training import Progress, TrainResult, descend, train_linear, train_quadratic
+from gdpipe.training import Progress, TrainResult, train_linear, train_quadratic
 
 
 def run_surface(
     p: SurfaceParams, starts: pd.DataFrame, device: torch.device, progress: Progress
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """Descend from every start at once; return trajectories, per-step history and metrics."""
+    """Plain gradient descent from every start at once, on the lab's engine (sgd, one lr).
+
+    Returns every start's path (rows stop where a start diverged), the mean and lowest value
+    over the starts still going at each step, and the metrics.
+    """
     surface = get_surface(p.name)
     # float64: descent on a surface is about positions, and the notebook ran numpy float64.
     x = torch.tensor(starts[["x1", "x2"]].to_numpy(), dtype=torch.float64, device=device)
-    result = descend(surface, x, lr=p.lr, steps=p.steps, progress=progress)
-    positions, values = result.positions.cpu().numpy(), result.values.cpu().numpy()
-    S, N = values.shape  # steps + 1, starts
+    lr = torch.tensor([p.lr], dtype=torch.float64, device=device)
+    result = descend(surface, "sgd", x, lr, p.steps, n_paths=len(x), progress=progress)
+    positions = result.path_positions[:, 0].cpu().numpy()  # (S+1, N, 2), NaN once diverged
+    values = result.path_values[:, 0].cpu().numpy()  # (S+1, N)
+    S, N = values.shape
+    going = np.isfinite(values).ravel()
     trajectories = pd.DataFrame(
         {
-            "step": torch.arange(S).repeat_interleave(N).numpy(),
-            "start": torch.arange(N).repeat(S).numpy(),
+            "step": np.repeat(np.arange(S), N),
+            "start": np.tile(np.arange(N), S),
             "x1": positions[..., 0].ravel(),
             "x2": positions[..., 1].ravel(),
             "value": values.ravel(),
         }
+    )[going].reset_index(drop=True)
+    mean, low = result.mean_value[:, 0].cpu().numpy(), result.min_value[:, 0].cpu().numpy()
+    history = pd.DataFrame({"step": np.arange(S), "mean_value": mean, "min_value": low})
+    history = history[np.isfinite(mean)]  # no start left: nothing to average
+    metrics = surface_metrics(
+        surface, values[0], result.final[0].cpu().numpy(), result.diverged_step[0].cpu().numpy()
     )
-    metrics = surface_metrics(surface, values, positions, result.status, result.diverged_step)
-    return trajectories, pd.DataFrame(result.history), metrics
+    metrics["steps_run"] = p.steps
+    return trajectories, history, metrics
 
 
 def run_training(

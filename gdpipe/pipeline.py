@@ -42,17 +42,19 @@ _COMMON = ("__init__", "cli", "errors", "io", "params")
 _MODEL_MODULES = (
     "checkpoint",
     "data",
+    "descent",
     "devices",
     "evaluation",
     "experiments",
     "models",
     "objectives",
+    "optimizers",
     "training",
 )
 _STEP_MODULES = {
     "generate": ("data",),
     "split": ("data",),
-    "descend": ("data", "devices", "evaluation", "experiments", "models", "objectives", "training"),
+    "descend": _MODEL_MODULES,
     "train": _MODEL_MODULES,
     "evaluate": _MODEL_MODULES,
     "plot": ("data", "objectives", "plotting"),  # plotting imports params, already common

@@ -41,7 +41,9 @@ def surface_trajectories(surface: Surface, trajectories: pd.DataFrame, p: Surfac
     for _, path in trajectories.groupby("start", sort=True):
         ax.plot(path["x1"], path["x2"], color="white", linewidth=0.8, alpha=0.8)
     steps = trajectories["step"]
-    first, last = trajectories[steps == steps.min()], trajectories[steps == steps.max()]
+    first = trajectories[steps == 0]
+    last = trajectories.groupby("start", sort=True).tail(1)  # a diverged start stops early
+    diverged = last[last["step"] < p.steps]
     ax.scatter(first["x1"], first["x2"], s=18, facecolors="none", edgecolors="white", label="start")
     ax.scatter(last["x1"], last["x2"], s=18, color=PREDICTION, zorder=3, label="end")
     minima = np.array([m[:2] for m in surface.minima])
@@ -62,10 +64,11 @@ def surface_trajectories(surface: Surface, trajectories: pd.DataFrame, p: Surfac
         xlabel="x1",
         ylabel="x2",
         title=f"Gradient descent on {surface.formula}\n{first.shape[0]} starts, "
+        f"{p.steps} steps, lr={p.lr:g}"
         + (
-            f"{p.steps} steps, lr={p.lr:g}"
-            if steps.max() == p.steps
-            else f"lr={p.lr:g}: diverged at step {int(steps.max()) + 1} of {p.steps}"
+            f": {len(diverged)} diverged (first at step {int(diverged['step'].min()) + 1})"
+            if len(diverged)
+            else ""
         ),
     )
     ax.legend(loc="upper right", framealpha=0.9)

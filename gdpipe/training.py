@@ -1,4 +1,5 @@
-"""The three training loops of the notebook. Pure: tensors in, results out, no files.
+"""The notebook's two model-training loops (Example 1's descent is gdpipe.descent). Pure:
+tensors in, results out, no files.
 
 Every loop stops at the first non-finite loss or parameter and reports `status="diverged"` with
 the 1-based step, so a bad learning rate ends one experiment cleanly instead of writing NaNs.
@@ -12,8 +13,6 @@ from dataclasses import dataclass, field
 
 import torch
 from torch import nn
-
-from gdpipe.objectives import Surface
 
 Progress = Callable[[Iterable], Iterable]
 
@@ -36,37 +35,6 @@ class TrainResult:
 
     def diverge(self, step: int) -> None:
         self.status, self.diverged_step = "diverged", step
-
-
-@dataclass
-class DescentResult(TrainResult):
-    """Plain gradient descent on a surface: positions and values of every start at every step."""
-
-    positions: torch.Tensor | None = None  # (S+1, N, 2)
-    values: torch.Tensor | None = None  # (S+1, N)
-
-
-def descend(
-    surface: Surface, starts: torch.Tensor, lr: float, steps: int, progress: Progress = _no_progress
-) -> DescentResult:
-    """x <- x - lr * grad f(x) for all N starts at once (starts: (N, 2))."""
-    result = DescentResult()
-    x = starts.clone()
-    positions, values = [x], [surface.value(x)]
-    for step in progress(range(1, steps + 1)):
-        x = x - lr * surface.gradient(x)
-        value = surface.value(x)
-        if not (torch.isfinite(x).all() and torch.isfinite(value).all()):
-            result.diverge(step)
-            break
-        positions.append(x)
-        values.append(value)
-    result.positions, result.values = torch.stack(positions), torch.stack(values)
-    result.history = [
-        {"step": s, "mean_value": v.mean().item(), "min_value": v.min().item()}
-        for s, v in enumerate(result.values)
-    ]
-    return result
 
 
 def _finite(model: nn.Module, loss: torch.Tensor) -> bool:

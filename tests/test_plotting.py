@@ -47,10 +47,10 @@ def test_surface_figure_is_labelled(params):
 
 def test_surface_figure_of_a_diverged_run_says_so_and_keeps_a_sane_view(params):
     p = dataclasses.replace(params.surface, steps=100)
-    escaping = _trajectories(5, far=1e30)  # one run that flew off before stopping at step 6
+    escaping = _trajectories(5, far=1e30)  # starts that flew off, their paths stopped at step 5
     fig = plotting.surface_trajectories(get_surface("sincos"), escaping, p)
     ax = fig.axes[0]
-    assert "diverged at step 6 of 100" in ax.get_title()
+    assert "3 diverged (first at step 6)" in ax.get_title()
     low, high = ax.get_xlim()
     assert low >= p.low - 1.1 * (p.high - p.low)
     assert high <= p.high + 1.1 * (p.high - p.low)
