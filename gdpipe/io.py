@@ -70,20 +70,25 @@ def write_text(path: str | Path, text: str) -> None:
 
 def _json_safe(value):
     # JSON has no NaN or Infinity; a diverged run's numbers become null.
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
 
 
 def write_json(path: str | Path, record: dict) -> None:
-    """Write a flat dict as sorted, indented JSON."""
-    clean = {key: _json_safe(value) for key, value in record.items()}
-    write_text(path, json.dumps(clean, indent=2, sort_keys=True) + "\n")
+    """Write a dict (flat, or nested as the lab's metrics) as sorted, indented JSON."""
+    write_text(path, json.dumps(_json_safe(record), indent=2, sort_keys=True) + "\n")
 
 
-def write_table(path: str | Path, frame: pd.DataFrame) -> None:
-    """Write a DataFrame as CSV, floats in shortest round-trip form: bytes depend on values only."""
-    write_text(path, frame.to_csv(index=False, lineterminator="\n", na_rep="nan"))
+def write_table(path: str | Path, frame: pd.DataFrame, na_rep: str = "nan") -> None:
+    """Write a DataFrame as CSV, floats in shortest round-trip form: bytes depend on values only.
+
+    Missing values are written as `na_rep`: the lab writes "" (an empty cell: never reached,
+    or diverged), read back with read_table's `empty_columns`.
+    """
+    write_text(path, frame.to_csv(index=False, lineterminator="\n", na_rep=na_rep))
 
 
 def save_figure(path: str | Path, figure) -> None:
@@ -114,11 +119,13 @@ def read_table(
     text_columns: Sequence[str] = (),
     nonfinite_columns: Sequence[str] = (),
     rows: tuple[int, str] | None = None,
+    empty_columns: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Read a CSV that must hold exactly `columns`, at least `min_rows` rows, and finite numbers
-    in every column but `text_columns` (text) and `nonfinite_columns` (numbers, nan allowed:
-    the predictions of a diverged model). `rows`, if given, is (the exact row count, the params
-    that imply it).
+    in every column but `text_columns` (text), `nonfinite_columns` (numbers, nan allowed:
+    the predictions of a diverged model) and `empty_columns` (numbers or empty cells, read as
+    NaN: a lab run that never reached its target). `rows`, if given, is (the exact row count,
+    the params that imply it).
 
     Parsed with the csv module, not pandas: pandas quietly turns a row with an extra field into an
     index and a short row into NaN, where a data file with such rows should be refused. Every file
@@ -137,20 +144,14 @@ def read_table(
         raise DataError(f"{path}: empty file; expected a header line {','.join(columns)}")
     if not text.endswith("\n"):
         raise DataError(f"{path}: no newline at the end: the file was cut short; {REGENERATE}")
-    if rows is not None and len(table) - 1 != rows[0]:
+    if table[0] != list(columns):
         raise DataError(
-            f"{path}: {len(table) - 1} rows, but {rows[1]} make {rows[0]}: the file is damaged or "
-            f"was made with other params; {REGENERATE}"
+            f"{path}: expected columns {', '.join(columns)}; found {', '.join(table[0])}"
         )
-    rows = table
-    if rows[0] != list(columns):
-        raise DataError(
-            f"{path}: expected columns {', '.join(columns)}; found {', '.join(rows[0])}"
-        )
-    for line, row in enumerate(rows[1:], start=2):
+    for line, row in enumerate(table[1:], start=2):
         if len(row) != len(columns):
             raise DataError(f"{path}: line {line}: {len(row)} fields, expected {len(columns)}")
-    frame = pd.DataFrame(rows[1:], columns=list(columns), dtype=object)
+    frame = pd.DataFrame(table[1:], columns=list(columns), dtype=object)
     for column in columns:
         if column in text_columns:
             frame[column] = frame[column].astype(str)
@@ -159,6 +160,8 @@ def read_table(
         valid = np.isfinite(numbers)
         if column in nonfinite_columns:
             valid |= frame[column].isin(["nan", "inf", "-inf"]).to_numpy()
+        if column in empty_columns:
+            valid |= (frame[column] == "").to_numpy()
         bad = np.flatnonzero(~valid)
         if bad.size:
             row = int(bad[0])
@@ -170,4 +173,9 @@ def read_table(
         frame[column] = numbers
     if len(frame) < min_rows:
         raise DataError(f"{path}: {len(frame)} rows; at least {min_rows} needed")
+    if rows is not None and len(frame) != rows[0]:
+        raise DataError(
+            f"{path}: {len(frame)} rows, but {rows[1]} make {rows[0]}: the file is damaged or "
+            f"was made with other params; {REGENERATE}"
+        )
     return frame

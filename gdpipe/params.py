@@ -22,11 +22,21 @@ from gdpipe.objectives import SURFACES
 DEVICES = ("auto", "cpu", "cuda")
 AUTO = "auto"  # a surface setting taken from the surface itself (gdpipe.objectives)
 OPTIMIZERS = ("sgd", "adam", "rmsprop")  # keep in step with gdpipe.training
+# The lab's optimizers, in gdpipe.optimizers' order (that module imports torch: too slow here).
+LAB_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
 LOSSES = ("l1", "mse")
 
 
 def _rule(
-    kind: type, *, low=None, high=None, open_low=False, open_high=False, choices=(), auto=False
+    kind: type,
+    *,
+    low=None,
+    high=None,
+    open_low=False,
+    open_high=False,
+    choices=(),
+    auto=False,
+    many=False,
 ):
     return field(
         metadata={
@@ -37,6 +47,7 @@ def _rule(
             "open_high": open_high,
             "choices": choices,
             "auto": auto,
+            "many": many,  # a non-empty list of such values, none repeated
         }
     )
 
@@ -59,6 +70,15 @@ def _fraction():
 
 def _choice(choices):
     return _rule(str, choices=choices)
+
+
+def _choices(choices):
+    return _rule(str, choices=choices, many=True)
+
+
+def _decay():
+    # torch.optim's (and gdpipe.optimizers.Hyper's) range for momentum, betas and alpha
+    return _number(0.0, high=1.0, open_high=True)
 
 
 @dataclass(frozen=True)
@@ -148,6 +168,29 @@ def _split_relations(n_points: int, test_size: float, key: str):
 
 
 @dataclass(frozen=True)
+class LabParams:
+    """The optimizer lab: every optimizer × lr × start on each surface, one batch per optimizer."""
+
+    surfaces: tuple[str, ...] = _choices(tuple(SURFACES))
+    optimizers: tuple[str, ...] = _choices(LAB_OPTIMIZERS)
+    lrs: tuple[float, ...] = _rule(float, low=0.0, open_low=True, many=True)
+    seed: int = _integer(0)
+    n_starts: int = _integer(1)
+    steps: int = _integer(1)
+    target: float = _positive()
+    momentum: float = _decay()
+    beta1: float = _decay()
+    beta2: float = _decay()
+    eps: float = _number(0.0)
+    alpha: float = _decay()
+    condition: float = _positive()
+    paths: int = _integer(0)
+
+    def relations(self):
+        return ()
+
+
+@dataclass(frozen=True)
 class Params:
     """All of params.yaml, validated."""
 
@@ -155,13 +198,21 @@ class Params:
     surface: SurfaceParams
     quadratic: QuadraticParams
     linear: LinearParams
+    lab: LabParams
 
 
-SECTIONS = {"surface": SurfaceParams, "quadratic": QuadraticParams, "linear": LinearParams}
+SECTIONS = {
+    "surface": SurfaceParams,
+    "quadratic": QuadraticParams,
+    "linear": LinearParams,
+    "lab": LabParams,
+}
 TOP_LEVEL = ("device", *SECTIONS)
 
 
 def _allowed(meta) -> str:
+    if meta["many"]:
+        return "a non-empty list of distinct values, each " + _allowed({**meta, "many": False})
     if meta["choices"]:
         return "one of " + ", ".join(repr(c) for c in meta["choices"])
     noun = "an integer" if meta["kind"] is int else "a number"
@@ -209,6 +260,28 @@ def _coerce(value: Any, meta) -> Any:
     return value
 
 
+def _coerce_list(dotted: str, value: Any, meta) -> tuple[tuple, list[str]]:
+    """A list field as a tuple, or the errors naming each bad item (`lab.lrs[2] = -1 ...`)."""
+    if not isinstance(value, list) or not value:
+        why = "empty list" if isinstance(value, list) else f"got {type(value).__name__}"
+        return (), [f"{dotted} = {value!r} is invalid ({why}): expected {_allowed(meta)}"]
+    one = {**meta, "many": False}
+    items, errors, seen = [], [], {}
+    for i, item in enumerate(value):
+        try:
+            items.append(_coerce(item, one))
+        except ValueError as why:
+            errors.append(f"{dotted}[{i}] = {item!r} is invalid ({why}): expected {_allowed(one)}")
+            continue
+        if items[-1] in seen:
+            errors.append(
+                f"{dotted}[{i}] = {item!r} is invalid (repeats {dotted}[{seen[items[-1]]}]): "
+                "expected distinct values"
+            )
+        seen.setdefault(items[-1], i)
+    return tuple(items), errors
+
+
 def _unknown_key(key: str, allowed, prefix: str) -> str:
     close = difflib.get_close_matches(key, allowed, n=1)
     hint = f"; did you mean {prefix}{close[0]}?" if close else ""
@@ -224,6 +297,10 @@ def _validate_section(name: str, raw: Any, cls) -> tuple[Any, list[str]]:
     for key, spec in fields.items():
         if key not in raw:
             errors.append(f"missing key {name}.{key} ({_allowed(spec.metadata)})")
+            continue
+        if spec.metadata["many"]:
+            values[key], problems = _coerce_list(f"{name}.{key}", raw[key], spec.metadata)
+            errors.extend(problems)
             continue
         try:
             values[key] = _coerce(raw[key], spec.metadata)
