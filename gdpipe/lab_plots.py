@@ -101,19 +101,33 @@ def _minima(ax, surface: Surface, colours=("gold",), label="known minimum") -> N
         )
 
 
-def _common_start(paths: dict[str, pd.DataFrame], start: int | None) -> int:
+def _diverged_at(path: pd.DataFrame, steps: int) -> int | None:
+    """The step after a path's last finite position if it stops short of `steps`, else None."""
+    finite = path[np.isfinite(path[["x1", "x2"]]).all(axis=1)]
+    last = int(finite["step"].max()) if len(finite) else -1
+    return last + 1 if last < steps else None
+
+
+def _common_start(paths: dict[str, pd.DataFrame], start: int | None, steps: int) -> int:
     if start is not None:
         return start
     shared = set.intersection(*(set(p["start"].astype(int)) for p in paths.values()))
     if not shared:
         raise ValueError("paths: no start has a path for every optimizer at its best lr")
-    return min(shared)
+    # A path that diverges widens the view to follow it and squeezes the others into a corner:
+    # the first start from which every optimizer ran to the end, if there is one.
+    whole = [
+        s
+        for s in sorted(shared)
+        if all(_diverged_at(p[p["start"] == s], steps) is None for p in paths.values())
+    ]
+    return whole[0] if whole else min(shared)
 
 
 def _paths_from(surface: Surface, paths: pd.DataFrame, best: pd.DataFrame, start: int | None):
     lrs = _best_of(best, surface.name)
     chosen = _at_best(paths, lrs)
-    start = _common_start(chosen, start)
+    start = _common_start(chosen, start, int(paths["step"].max()))
     chosen = {o: p[p["start"] == start].sort_values("step") for o, p in chosen.items()}
     return lrs, start, chosen
 
@@ -141,6 +155,9 @@ def _draw_paths(fig: Figure, surface: Surface, lrs, start, chosen, steps: int):
         # Paths often share a stretch: each is drawn thinner than the one below it.
         width = max(3.5 - 0.4 * i, 1.2)
         label = f"{optimizer} (lr={lr:g})"
+        diverged = _diverged_at(chosen[optimizer], steps)
+        if diverged is not None:
+            label += f"\ndiverged at step {diverged}"
         (line,) = ax.plot([], [], color=colour, linestyle=dash, linewidth=width, label=label)
         (end,) = ax.plot(
             [],
@@ -404,7 +421,8 @@ def learning_rate_figure(
         "a learning rate too small, good, too large"
     )
     ax.grid(alpha=0.3)
-    fig.legend(loc="outside lower center", ncols=2, fontsize=9)
+    # One column: the three lr labels are long, and two columns overflow the figure's width.
+    fig.legend(loc="outside lower center", ncols=1, fontsize=9)
     return fig
 
 

@@ -1,0 +1,192 @@
+"""The optimizer lab's runs: seeded starts per surface, then every optimizer × learning rate ×
+start on that surface in one batch per optimizer, turned into the tables the summary and the
+figures read (columns below; an empty cell is a run that diverged or never reached a target).
+
+- runs: one row per optimizer × lr × start: where it started and ended (empty if diverged),
+  `steps_to_target` (the first step t >= 0 with f(x_t) − f* <= lab.target; empty if never; a run
+  may reach it and diverge later) and `status` (ok | diverged).
+- hits: steps to the COCO targets Δf = 10² … 10⁻⁸, each optimizer at its best lr (the ECDF).
+- paths: the first `lab.paths` starts' whole paths, each optimizer at its best lr, up to
+  divergence. Best lr: gdpipe.lab_summary.best_lrs on this surface's runs, as the figures pick it.
+- history: mean and lowest f over the starts not diverged, per optimizer × lr × step.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterable
+
+import numpy as np
+import pandas as pd
+
+from gdpipe.lab_summary import RUNS_COLUMNS, SUMMARY_COLUMNS, best_lrs, summarize_lab
+from gdpipe.objectives import Surface
+from gdpipe.params import LabParams
+
+COCO_TARGETS = tuple(10.0**k for k in range(2, -9, -1))  # Δf for the ECDF, as COCO's
+STARTS_COLUMNS = ["x1", "x2"]
+HITS_COLUMNS = ["optimizer", "lr", "start", "target", "steps"]
+PATHS_COLUMNS = ["optimizer", "lr", "start", "step", "x1", "x2", "value"]
+HISTORY_COLUMNS = ["optimizer", "lr", "step", "mean_value", "min_value"]
+
+
+def _spec(columns, text=(), empty=()) -> dict:
+    return {"columns": columns, "text_columns": text, "empty_columns": empty}
+
+
+# Each table's gdpipe.io.read_table arguments: io.read_table(path, **TABLES["runs"]).
+TABLES = {
+    "starts": _spec(STARTS_COLUMNS),
+    "runs": _spec(RUNS_COLUMNS, ("optimizer", "status"), ("x1", "x2", "value", "steps_to_target")),
+    "hits": _spec(HITS_COLUMNS, ("optimizer",), ("steps",)),
+    "paths": _spec(PATHS_COLUMNS, ("optimizer",)),
+    "history": _spec(HISTORY_COLUMNS, ("optimizer",), ("mean_value", "min_value")),
+    "summary": _spec(SUMMARY_COLUMNS, ("surface", "optimizer"), ("median_steps", "median_gap")),
+}
+
+
+def generate_starts(surface: Surface, seed: int, n_starts: int) -> pd.DataFrame:
+    """n_starts points uniform in the surface's domain square, from (seed, the surface's name).
+
+    The name's CRC-32 joins the seed so each surface draws its own starts, the same ones
+    whichever other surfaces the lab runs.
+    """
+    rng = np.random.default_rng([seed, zlib.crc32(surface.name.encode())])
+    low, high = surface.domain
+    return pd.DataFrame(rng.uniform(low, high, size=(n_starts, 2)), columns=STARTS_COLUMNS)
+
+
+def _steps(first_hit: np.ndarray) -> pd.arrays.IntegerArray:
+    """First-hit steps (1-D) as integers, -1 (never) as missing: written as an empty cell."""
+    return pd.arrays.IntegerArray(first_hit.astype(np.int64), mask=first_hit < 0)
+
+
+def runs_table(optimizer: str, lrs, starts: np.ndarray, result) -> pd.DataFrame:
+    """One row per lr × start (K·N rows, lr-major) from a DescentResult of one optimizer.
+
+    `result.targets[0]` must be lab.target: its first hits are `steps_to_target`.
+    """
+    K, N = result.final_value.shape
+    first = result.first_hit[..., 0].cpu().numpy().ravel()  # (K·N,)
+    final = result.final.cpu().numpy().reshape(K * N, 2)
+    diverged = result.diverged_step.cpu().numpy().ravel() >= 0
+    return pd.DataFrame(
+        {
+            "optimizer": optimizer,
+            "lr": np.repeat(np.asarray(lrs, dtype=np.float64), N),
+            "start": np.tile(np.arange(N), K),
+            "x1_start": np.tile(starts[:, 0], K),
+            "x2_start": np.tile(starts[:, 1], K),
+            "x1": final[:, 0],
+            "x2": final[:, 1],
+            "value": result.final_value.cpu().numpy().ravel(),
+            "steps_to_target": _steps(first),
+            "status": np.where(diverged, "diverged", "ok"),
+        },
+        columns=RUNS_COLUMNS,
+    )
+
+
+def history_table(optimizer: str, lrs, result) -> pd.DataFrame:
+    """Mean and lowest f per lr × step ((S+1)·K rows, lr-major)."""
+    S1, K = result.mean_value.shape
+    return pd.DataFrame(
+        {
+            "optimizer": optimizer,
+            "lr": np.repeat(np.asarray(lrs, dtype=np.float64), S1),
+            "step": np.tile(np.arange(S1), K),
+            "mean_value": result.mean_value.T.cpu().numpy().ravel(),
+            "min_value": result.min_value.T.cpu().numpy().ravel(),
+        },
+        columns=HISTORY_COLUMNS,
+    )
+
+
+def hits_table(optimizer: str, lr: float, k: int, result) -> pd.DataFrame:
+    """Steps to each COCO target (targets[1:]) at lr index k: one row per start × target."""
+    first = result.first_hit[k, :, 1:].cpu().numpy()  # (N, T)
+    N, T = first.shape
+    return pd.DataFrame(
+        {
+            "optimizer": optimizer,
+            "lr": lr,
+            "start": np.repeat(np.arange(N), T),
+            "target": np.tile(result.targets[1:].cpu().numpy(), N),
+            "steps": _steps(first.ravel()),
+        },
+        columns=HITS_COLUMNS,
+    )
+
+
+def paths_table(optimizer: str, lr: float, k: int, result) -> pd.DataFrame:
+    """The tracked starts' positions and values at lr index k, each until it diverged."""
+    xy = result.path_positions[:, k].cpu().numpy()  # (S+1, P, 2)
+    f = result.path_values[:, k].cpu().numpy()  # (S+1, P)
+    S1, P = f.shape
+    table = pd.DataFrame(
+        {
+            "optimizer": optimizer,
+            "lr": lr,
+            "start": np.tile(np.arange(P), S1),
+            "step": np.repeat(np.arange(S1), P),
+            "x1": xy[..., 0].ravel(),
+            "x2": xy[..., 1].ravel(),
+            "value": f.ravel(),
+        },
+        columns=PATHS_COLUMNS,
+    )
+    table = table[np.isfinite(f.ravel())]  # NaN from a start's divergence on
+    return table.sort_values(["start", "step"], kind="stable").reset_index(drop=True)
+
+
+def run_surface(
+    surface: Surface,
+    starts: pd.DataFrame,
+    p: LabParams,
+    device,
+    progress: Callable[[str], Callable[[Iterable], Iterable]],
+) -> dict[str, pd.DataFrame]:
+    """Every optimizer × lr × start of the lab on one surface: its runs, hits, paths, history.
+
+    One descend call per optimizer runs all of lab.lrs × starts at once, in float64 on `device`;
+    `progress(optimizer)` wraps its steps.
+    """
+    # Imported here: torch takes a second to import and generating starts does not need it.
+    import torch
+
+    from gdpipe.descent import descend
+    from gdpipe.optimizers import Hyper
+
+    hyper = Hyper(momentum=p.momentum, beta1=p.beta1, beta2=p.beta2, eps=p.eps, alpha=p.alpha)
+    points = starts[STARTS_COLUMNS].to_numpy(dtype=np.float64)
+    x = torch.tensor(points, dtype=torch.float64, device=device)
+    results, runs, history = {}, [], []
+    for optimizer in p.optimizers:
+        result = descend(
+            surface,
+            optimizer,
+            x,
+            p.lrs,
+            p.steps,
+            hyper,
+            targets=(p.target, *COCO_TARGETS),
+            n_paths=p.paths,
+            progress=progress(optimizer),
+        )
+        results[optimizer] = result
+        runs.append(runs_table(optimizer, p.lrs, points, result))
+        history.append(history_table(optimizer, p.lrs, result))
+    runs = pd.concat(runs, ignore_index=True)
+    # The figures show each optimizer at its best lr: only those hits and paths are kept.
+    best = best_lrs(summarize_lab({surface.name: runs.astype({"steps_to_target": float})}))
+    hits, paths = [], []
+    for optimizer, lr in zip(best["optimizer"], best["lr"], strict=True):
+        k = p.lrs.index(lr)
+        hits.append(hits_table(optimizer, lr, k, results[optimizer]))
+        paths.append(paths_table(optimizer, lr, k, results[optimizer]))
+    return {
+        "runs": runs,
+        "hits": pd.concat(hits, ignore_index=True),
+        "paths": pd.concat(paths, ignore_index=True),
+        "history": pd.concat(history, ignore_index=True),
+    }

@@ -1,0 +1,40 @@
+"""Run every optimizer × learning rate × start of the optimizer lab on one surface."""
+
+from gdpipe import cli, io, lab
+from gdpipe.devices import make_deterministic, resolve_device
+from gdpipe.objectives import get_surface
+from gdpipe.params import read_params
+
+OUTPUTS = ("runs", "hits", "paths", "history")
+
+
+def step(args):
+    params = read_params(args.params)
+    p = params.lab
+    device = resolve_device(params.device)
+    make_deterministic()
+    starts = io.read_table(args.starts, **lab.TABLES["starts"], rows=(p.n_starts, "lab.n_starts"))
+    surface = get_surface(args.surface, p.condition)
+    tables = lab.run_surface(
+        surface, starts, p, device, lambda optimizer: cli.progress(f"{surface.name} {optimizer}")
+    )
+    for name in OUTPUTS:
+        io.write_table(getattr(args, name), tables[name], na_rep="")
+    runs = tables["runs"]
+    cli.log.info(
+        "%s: %d runs, %d reached f - f* <= %g, %d diverged",
+        surface.name,
+        len(runs),
+        runs["steps_to_target"].notna().sum(),
+        p.target,
+        (runs["status"] == "diverged").sum(),
+    )
+
+
+if __name__ == "__main__":
+    arguments = cli.parser(__doc__)
+    arguments.add_argument("--surface", required=True, help="a surface of gdpipe.objectives")
+    arguments.add_argument("--starts", required=True, help="CSV of start points")
+    for name in OUTPUTS:
+        arguments.add_argument(f"--{name}", required=True, help=f"CSV of the {name} to write")
+    cli.main(step, arguments)

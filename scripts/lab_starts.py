@@ -1,0 +1,19 @@
+"""Draw the optimizer lab's start points for one surface, uniform in its domain."""
+
+from gdpipe import cli, io, lab
+from gdpipe.objectives import get_surface
+from gdpipe.params import read_params
+
+
+def step(args):
+    p = read_params(args.params).lab
+    starts = lab.generate_starts(get_surface(args.surface), p.seed, p.n_starts)
+    io.write_table(args.out, starts)
+    cli.log.info("wrote %d starts for %s to %s", len(starts), args.surface, args.out)
+
+
+if __name__ == "__main__":
+    arguments = cli.parser(__doc__)
+    arguments.add_argument("--surface", required=True, help="a surface of gdpipe.objectives")
+    arguments.add_argument("--out", required=True, help="CSV to write")
+    cli.main(step, arguments)

@@ -1,0 +1,33 @@
+"""Summarise the optimizer lab over its surfaces: per-lr table, best lr each, and metrics."""
+
+from gdpipe import cli, io, lab
+from gdpipe.errors import DataError
+from gdpipe.lab_summary import best_lrs, lab_markdown, lab_metrics, summarize_lab
+from gdpipe.params import read_params
+
+
+def step(args):
+    p = read_params(args.params).lab
+    if len(args.runs) != len(p.surfaces):
+        raise DataError(f"--runs: {len(args.runs)} files for the {len(p.surfaces)} lab.surfaces")
+    runs = {
+        surface: io.read_table(path, **lab.TABLES["runs"])
+        for surface, path in zip(p.surfaces, args.runs, strict=True)
+    }
+    summary = summarize_lab(runs, p.optimizers)
+    best = best_lrs(summary)
+    io.write_table(args.csv, summary, na_rep="")
+    io.write_text(args.markdown, lab_markdown(summary, best))
+    io.write_json(args.metrics, lab_metrics(best))
+    cli.log.info("summarised %d surfaces, %d optimizers", len(runs), len(p.optimizers))
+
+
+if __name__ == "__main__":
+    arguments = cli.parser(__doc__)
+    arguments.add_argument(
+        "--runs", required=True, nargs="+", help="runs CSV of each surface, in lab.surfaces' order"
+    )
+    arguments.add_argument("--csv", required=True, help="summary CSV to write")
+    arguments.add_argument("--markdown", required=True, help="summary Markdown to write")
+    arguments.add_argument("--metrics", required=True, help="metrics JSON to write")
+    cli.main(step, arguments)
