@@ -9,9 +9,12 @@ import os
 
 from gdpipe.errors import ParamsError
 from gdpipe.params import config_override_error, read_raw_params, validate_params
+from gdpipe.objectives import SURFACES
 from gdpipe.pipeline import (
     EXPERIMENTS,
+    LAB_LR_OPTIMIZER,
     MODELS,
+    lab_figure_surfaces,
     run_jobs_with_this_python,
     step_code,
     step_settings,
@@ -34,6 +37,8 @@ configfile: PARAMS_FILE
 if config != RAW_PARAMS:
     raise WorkflowError(config_override_error(config, RAW_PARAMS, PARAMS_FILE))
 GPU = 1 if PARAMS.device == "cuda" else 0
+LAB = PARAMS.lab
+LAB_FIGURES = lab_figure_surfaces(LAB)
 
 run_jobs_with_this_python()
 
@@ -55,6 +60,7 @@ onerror:
 wildcard_constraints:
     experiment="|".join(EXPERIMENTS),
     model="|".join(MODELS),
+    surface="|".join(SURFACES),
 
 
 def settings(step):
@@ -63,6 +69,15 @@ def settings(step):
     def of_job(wildcards):
         experiment = wildcards.get("experiment") or wildcards.get("model")
         return step_settings(PARAMS, step, experiment)
+
+    return of_job
+
+
+def lab_settings(step):
+    """Input function: the values of the lab keys `step` reads for this job's surface."""
+
+    def of_job(wildcards):
+        return step_settings(PARAMS, step, "lab", wildcards.get("surface"))
 
     return of_job
 
@@ -78,6 +93,21 @@ rule all:
         "results/plots/quadratic_loss.png",
         "results/plots/linear_fit.png",
         "results/plots/linear_loss.png",
+        "results/lab/summary.md",
+        "results/lab/summary.csv",
+        "results/metrics/lab.json",
+        "results/plots/lab/success.png",
+        expand(
+            "results/plots/lab/{surface}/{figure}.png",
+            surface=LAB.surfaces,
+            figure=("paths", "ecdf"),
+        ),
+        expand("results/plots/lab/{surface}/basins.png", surface=LAB_FIGURES["basins"]),
+        expand("results/plots/lab/{surface}/paths.gif", surface=LAB_FIGURES["gif"]),
+        expand(
+            "results/plots/lab/{surface}/learning_rate.png",
+            surface=LAB_FIGURES["learning_rate"],
+        ),
 
 
 rule generate_data:
@@ -280,3 +310,176 @@ rule summarize:
     shell:
         "python -m scripts.summarize --params {params.file} --metrics {input.metrics}"
         " --csv {output.csv} --markdown {output.markdown} --log {log}"
+
+
+# The optimizer lab: per surface, its starts, one job running every optimizer × lr × start, and
+# its figures; then the summary and heatmap over every surface of lab.surfaces.
+
+
+rule lab_starts:
+    input:
+        code=step_code("lab_starts"),
+    output:
+        update("data/lab/{surface}/starts.csv"),
+    log:
+        "logs/lab_starts/{surface}.log",
+    conda:
+        "envs/gdpipe.yaml"
+    threads: 1
+    params:
+        settings=lab_settings("lab_starts"),
+        file=PARAMS_FILE,
+    shell:
+        "python -m scripts.lab_starts --params {params.file} --surface {wildcards.surface}"
+        " --out {output} --log {log}"
+
+
+rule lab_run:
+    input:
+        starts="data/lab/{surface}/starts.csv",
+        code=step_code("lab_run"),
+    output:
+        runs=update("results/lab/{surface}/runs.csv"),
+        hits=update("results/lab/{surface}/hits.csv"),
+        paths=update("results/lab/{surface}/paths.csv"),
+        history=update("results/lab/{surface}/history.csv"),
+    log:
+        "logs/lab_run/{surface}.log",
+    benchmark:
+        "benchmarks/lab_run/{surface}.tsv"
+    conda:
+        "envs/gdpipe.yaml"
+    threads: 1
+    resources:
+        gpu=GPU,
+    params:
+        settings=lab_settings("lab_run"),
+        file=PARAMS_FILE,
+    shell:
+        "python -m scripts.lab_run --params {params.file} --surface {wildcards.surface}"
+        " --starts {input.starts} --runs {output.runs} --hits {output.hits}"
+        " --paths {output.paths} --history {output.history} --log {log}"
+
+
+rule plot_lab_surface:
+    input:
+        runs="results/lab/{surface}/runs.csv",
+        hits="results/lab/{surface}/hits.csv",
+        paths="results/lab/{surface}/paths.csv",
+        code=step_code("lab_plot"),
+    output:
+        paths=update("results/plots/lab/{surface}/paths.png"),
+        ecdf=update("results/plots/lab/{surface}/ecdf.png"),
+    log:
+        "logs/plot_lab_surface/{surface}.log",
+    conda:
+        "envs/gdpipe.yaml"
+    threads: 1
+    params:
+        settings=lab_settings("lab_plot"),
+        file=PARAMS_FILE,
+    shell:
+        "python -m scripts.lab_plot --params {params.file} --surface {wildcards.surface}"
+        " --runs {input.runs} --hits {input.hits} --paths {input.paths}"
+        " --paths-plot {output.paths} --ecdf-plot {output.ecdf} --log {log}"
+
+
+rule plot_lab_basins:
+    input:
+        runs="results/lab/{surface}/runs.csv",
+        code=step_code("lab_plot"),
+    output:
+        update("results/plots/lab/{surface}/basins.png"),
+    log:
+        "logs/plot_lab_basins/{surface}.log",
+    conda:
+        "envs/gdpipe.yaml"
+    threads: 1
+    params:
+        settings=lab_settings("lab_plot"),
+        file=PARAMS_FILE,
+    shell:
+        "python -m scripts.lab_plot --params {params.file} --surface {wildcards.surface}"
+        " --runs {input.runs} --basins-plot {output} --log {log}"
+
+
+rule animate_lab_paths:
+    input:
+        runs="results/lab/{surface}/runs.csv",
+        paths="results/lab/{surface}/paths.csv",
+        code=step_code("lab_plot"),
+    output:
+        update("results/plots/lab/{surface}/paths.gif"),
+    log:
+        "logs/animate_lab_paths/{surface}.log",
+    conda:
+        "envs/gdpipe.yaml"
+    threads: 1
+    params:
+        settings=lab_settings("lab_plot"),
+        file=PARAMS_FILE,
+    shell:
+        "python -m scripts.lab_plot --params {params.file} --surface {wildcards.surface}"
+        " --runs {input.runs} --paths {input.paths} --gif {output} --log {log}"
+
+
+rule plot_lab_learning_rate:
+    input:
+        runs="results/lab/{surface}/runs.csv",
+        history="results/lab/{surface}/history.csv",
+        code=step_code("lab_plot"),
+    output:
+        update("results/plots/lab/{surface}/learning_rate.png"),
+    log:
+        "logs/plot_lab_learning_rate/{surface}.log",
+    conda:
+        "envs/gdpipe.yaml"
+    threads: 1
+    params:
+        settings=lab_settings("lab_plot"),
+        file=PARAMS_FILE,
+        optimizer=LAB_LR_OPTIMIZER,
+    shell:
+        "python -m scripts.lab_plot --params {params.file} --surface {wildcards.surface}"
+        " --runs {input.runs} --history {input.history} --optimizer {params.optimizer}"
+        " --lr-plot {output} --log {log}"
+
+
+rule summarize_lab:
+    input:
+        runs=expand("results/lab/{surface}/runs.csv", surface=LAB.surfaces),
+        code=step_code("lab_summary"),
+    output:
+        csv=update("results/lab/summary.csv"),
+        markdown=update("results/lab/summary.md"),
+        metrics=update("results/metrics/lab.json"),
+    log:
+        "logs/summarize_lab.log",
+    conda:
+        "envs/gdpipe.yaml"
+    threads: 1
+    params:
+        settings=lab_settings("lab_summary"),
+        file=PARAMS_FILE,
+    shell:
+        "python -m scripts.lab_summary --params {params.file} --runs {input.runs}"
+        " --csv {output.csv} --markdown {output.markdown} --metrics {output.metrics} --log {log}"
+
+
+rule plot_lab_success:
+    input:
+        summary="results/lab/summary.csv",
+        code=step_code("lab_heatmap"),
+    output:
+        update("results/plots/lab/success.png"),
+    log:
+        "logs/plot_lab_success.log",
+    conda:
+        "envs/gdpipe.yaml"
+    threads: 1
+    params:
+        settings=lab_settings("lab_heatmap"),
+        file=PARAMS_FILE,
+    shell:
+        "python -m scripts.lab_plot --params {params.file} --summary {input.summary}"
+        " --heatmap {output} --log {log}"

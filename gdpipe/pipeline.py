@@ -11,7 +11,8 @@ import os
 import sys
 from pathlib import Path
 
-from gdpipe.params import Params
+from gdpipe.objectives import SURFACES
+from gdpipe.params import LabParams, Params
 
 EXPERIMENTS = ("surface", "quadratic", "linear")
 MODELS = ("quadratic", "linear")
@@ -33,8 +34,27 @@ STEP_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
     ("plot", "surface"): ("name", "lr", "steps", "low", "high"),
     ("plot", "quadratic"): (),
     ("plot", "linear"): ("loss",),
+    # The lab: one job per surface for its starts, runs and figures; two combine the surfaces.
+    ("lab_starts", "lab"): ("seed", "n_starts"),
+    ("lab_run", "lab"): (
+        "n_starts",
+        "optimizers",
+        "lrs",
+        "steps",
+        "target",
+        "momentum",
+        "beta1",
+        "beta2",
+        "eps",
+        "alpha",
+        "condition",
+        "paths",
+    ),
+    ("lab_plot", "lab"): ("steps", "condition"),  # the ECDF's x axis; the bowl's contour
+    ("lab_summary", "lab"): ("surfaces",),  # names the runs files, in order
+    ("lab_heatmap", "lab"): ("target",),  # its title
 }
-DEVICE_STEPS = ("descend", "train", "evaluate")
+DEVICE_STEPS = ("descend", "train", "evaluate", "lab_run")
 
 # Every script imports these; each step adds the modules it calls.
 _COMMON = ("__init__", "cli", "errors", "io", "params")
@@ -51,6 +71,7 @@ _MODEL_MODULES = (
     "optimizers",
     "training",
 )
+_LAB_PLOT_MODULES = ("lab", "lab_plots", "lab_summary", "objectives")
 _STEP_MODULES = {
     "generate": ("data",),
     "split": ("data",),
@@ -59,6 +80,12 @@ _STEP_MODULES = {
     "evaluate": _MODEL_MODULES,
     "plot": ("data", "objectives", "plotting"),  # plotting imports params, already common
     "summarize": ("summary",),
+    # gdpipe.lab imports torch and the engine only inside run_surface: they are lab_run's alone.
+    "lab_starts": ("lab", "lab_summary", "objectives"),
+    "lab_run": ("descent", "devices", "lab", "lab_summary", "objectives", "optimizers"),
+    "lab_plot": _LAB_PLOT_MODULES,
+    "lab_heatmap": _LAB_PLOT_MODULES,
+    "lab_summary": ("lab", "lab_summary", "objectives"),
 }
 SCRIPTS = {
     "generate": "scripts/generate_data.py",
@@ -68,24 +95,53 @@ SCRIPTS = {
     "evaluate": "scripts/evaluate.py",
     "plot": "scripts/plot.py",
     "summarize": "scripts/summarize.py",
+    "lab_starts": "scripts/lab_starts.py",
+    "lab_run": "scripts/lab_run.py",
+    "lab_plot": "scripts/lab_plot.py",
+    "lab_heatmap": "scripts/lab_plot.py",
+    "lab_summary": "scripts/lab_summary.py",
 }
+# Lab figures drawn for some surfaces only (when lab.surfaces has them): basins of attraction
+# where there are several minima to fall into, the animated paths on the notebook's surface,
+# and one learning-rate figure: LAB_LR_OPTIMIZER on the first of LAB_LR_SURFACES in the lab.
+LAB_BASIN_SURFACES = ("sincos", "styblinski_tang")
+LAB_GIF_SURFACES = ("sincos",)
+LAB_LR_SURFACES = ("bowl", "rosenbrock")
+LAB_LR_OPTIMIZER = "sgd"
 
 
-def step_keys(step: str, experiment: str) -> list[str]:
-    """Dotted params keys a step reads for an experiment, e.g. ['device', 'linear.lr', ...]."""
-    keys = [f"{experiment}.{key}" for key in STEP_KEYS.get((step, experiment), ())]
+def step_keys(step: str, experiment: str, surface: str | None = None) -> list[str]:
+    """Dotted params keys a step reads for an experiment, e.g. ['device', 'linear.lr', ...].
+
+    A lab step for one `surface` reads lab.condition only if that surface has one (the bowl).
+    """
+    keys = [
+        f"{experiment}.{key}"
+        for key in STEP_KEYS.get((step, experiment), ())
+        if not (key == "condition" and surface and SURFACES[surface].condition is None)
+    ]
     return (["device"] if step in DEVICE_STEPS else []) + keys
 
 
-def step_settings(params: Params, step: str, experiment: str) -> dict:
+def step_settings(params: Params, step: str, experiment: str, surface: str | None = None) -> dict:
     """The values of step_keys, as a flat dict keyed by dotted name."""
     settings = {}
-    for dotted in step_keys(step, experiment):
+    for dotted in step_keys(step, experiment, surface):
         value = params
         for part in dotted.split("."):
             value = getattr(value, part)
         settings[dotted] = value
     return settings
+
+
+def lab_figure_surfaces(lab: LabParams) -> dict[str, list[str]]:
+    """The surfaces of the lab that get each surface-specific figure: basins, gif, lr."""
+    lr = [s for s in LAB_LR_SURFACES if s in lab.surfaces][:1]
+    return {
+        "basins": [s for s in lab.surfaces if s in LAB_BASIN_SURFACES],
+        "gif": [s for s in lab.surfaces if s in LAB_GIF_SURFACES],
+        "learning_rate": lr if LAB_LR_OPTIMIZER in lab.optimizers else [],
+    }
 
 
 def step_code(step: str) -> list[str]:
