@@ -215,10 +215,10 @@ DATA_CASES = [
         r"empty file",
     ),
     (
-        "too_small_to_split",
+        "fewer_rows_than_n_points",
         _write("data/quadratic/dataset.csv", "t,speed\n0,1\n1,2\n2,3\n3,4\n"),
         "data/quadratic/dataset.csv",
-        r"4 rows split by test_size 0\.25 into 3 train / 1 test",
+        r"4 rows, but quadratic\.n_points make 20",
     ),
     (
         "infinite_start",
