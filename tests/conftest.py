@@ -23,12 +23,17 @@ PROJECT_FILES = (
     "pyproject.toml",
 )
 
-# Small settings for end-to-end runs: every experiment runs, in seconds.
+# Small settings for end-to-end runs: every experiment runs, in seconds. The small lab has a
+# surface with basins and the GIF (sincos) and the learning-rate figure's (bowl): every lab rule.
 SMALL = {
     "surface": {"n_starts": 6, "steps": 20},
     "quadratic": {"epochs": 5},
     "linear": {"epochs": 3},
+    "lab": {"surfaces": ["sincos", "bowl"], "lrs": [0.01, 0.1], "n_starts": 5, "steps": 40},
 }
+# The shared default run: default params but a small lab (the default lab is most of a minute
+# of a cold run, and its ~50 MB of tables would be copied by every end-to-end case).
+SMALL_LAB = {"lab": SMALL["lab"]}
 
 
 @pytest.fixture
@@ -94,10 +99,11 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
 
 @pytest.fixture(scope="session")
 def default_run(tmp_path_factory) -> Path:
-    """A copy of the project run to completion with `--cores all` on default params.
+    """A copy of the project run to completion with `--cores all` on default params, but a
+    small lab (SMALL_LAB).
 
     Shared by the end-to-end modules; a test that edits it must put it back as it was.
     """
-    project = copy_project(tmp_path_factory.mktemp("default_run") / "project")
+    project = copy_project(tmp_path_factory.mktemp("default_run") / "project", SMALL_LAB)
     snakemake(project, "--cores", "all")
     return project

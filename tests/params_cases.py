@@ -163,4 +163,81 @@ PARAMS_CASES = [
         r"quadratic\.noise = -1\.0 is invalid .*expected a number >= 0",
     ),
     ("zero_starts", _set("surface.n_starts", 0), r"surface\.n_starts = 0 is invalid"),
+    # The lab: list keys are checked item by item, each message naming the item.
+    (
+        "lab_negative_lr_item",
+        _set("lab.lrs", [0.1, 0.01, -1]),
+        r"lab\.lrs\[2\] = -1 is invalid \(out of range\): expected a number > 0",
+    ),
+    (
+        "lab_lr_item_yaml11_exponent",
+        _set("lab.lrs", [0.1, "1e-3"]),
+        r"lab\.lrs\[1\] = '1e-3' is invalid \(got text, not a number \(YAML 1\.1 reads 1e-3 as text",
+    ),
+    (
+        "lab_repeated_lr",
+        _set("lab.lrs", [0.1, 0.01, 0.1]),
+        r"lab\.lrs\[2\] = 0\.1 is invalid \(repeats lab\.lrs\[0\]\): expected distinct values",
+    ),
+    (
+        "lab_lrs_not_a_list",
+        _set("lab.lrs", 0.1),
+        r"lab\.lrs = 0\.1 is invalid \(got float\): expected a non-empty list of distinct values, each a number > 0",
+    ),
+    (
+        "lab_empty_surfaces",
+        _set("lab.surfaces", []),
+        r"lab\.surfaces = \[\] is invalid \(empty list\)",
+    ),
+    (
+        "lab_unknown_optimizer",
+        _set("lab.optimizers", ["sgd", "nesterof"]),
+        r"lab\.optimizers\[1\] = 'nesterof' is invalid \(unknown name; did you mean 'nesterov'\?\): expected one of 'sgd', 'momentum', 'nesterov', 'adagrad', 'rmsprop', 'adam'",
+    ),
+    (
+        "lab_unknown_surface",
+        _set("lab.surfaces", ["rosenbrok"]),
+        r"lab\.surfaces\[0\] = 'rosenbrok' is invalid \(unknown name; did you mean 'rosenbrock'\?\)",
+    ),
+    (
+        "lab_repeated_surface",
+        _set("lab.surfaces", ["bowl", "sincos", "bowl"]),
+        r"lab\.surfaces\[2\] = 'bowl' is invalid \(repeats lab\.surfaces\[0\]\)",
+    ),
+    (
+        "lab_momentum_one",
+        _set("lab.momentum", 1.0),
+        r"lab\.momentum = 1\.0 is invalid \(out of range\): expected a number >= 0 and < 1",
+    ),
+    (
+        "lab_negative_beta2",
+        _set("lab.beta2", -0.5),
+        r"lab\.beta2 = -0\.5 is invalid \(out of range\)",
+    ),
+    (
+        "lab_negative_eps",
+        _set("lab.eps", -1.0e-8),
+        r"lab\.eps = -1e-08 is invalid .*expected a number >= 0",
+    ),
+    (
+        "lab_zero_condition",
+        _set("lab.condition", 0),
+        r"lab\.condition = 0 is invalid .*expected a number > 0",
+    ),
+    (
+        "lab_negative_paths",
+        _set("lab.paths", -1),
+        r"lab\.paths = -1 is invalid .*expected an integer >= 0",
+    ),
+    (
+        "lab_zero_target",
+        _set("lab.target", 0.0),
+        r"lab\.target = 0\.0 is invalid .*expected a number > 0",
+    ),
+    (
+        "lab_zero_steps",
+        _set("lab.steps", 0),
+        r"lab\.steps = 0 is invalid .*expected an integer >= 1",
+    ),
+    ("lab_missing_key", _drop("lab.alpha"), r"missing key lab\.alpha \(a number >= 0 and < 1\)"),
 ]

@@ -117,7 +117,9 @@ def test_dvc_yaml_is_what_the_snakefile_generates():
 
 def test_snakemake_jobs_and_dvc_stages_agree(scratch):
     snakemake_side, dvc_side = job_list(scratch, "snakemake"), job_list(scratch, "dvc")
-    assert len(dvc_side) == 14  # 3 generate, 2 split, descend, 2 train, 2 evaluate, 3 plot, summary
+    # 3 generate, 2 split, descend, 2 train, 2 evaluate, 3 plot, summary; the lab: 7 surfaces'
+    # starts, runs and figures, 2 basins, the gif, the lr figure, its summary and heatmap.
+    assert len(dvc_side) == 14 + 7 * 3 + 2 + 1 + 1 + 2
     assert {job["name"]: job for job in snakemake_side} == {job["name"]: job for job in dvc_side}
     train = next(job for job in dvc_side if job["name"] == "train_model-linear")
     assert train["cmd"].startswith("python -m scripts.train --params params.yaml ")
@@ -125,13 +127,22 @@ def test_snakemake_jobs_and_dvc_stages_agree(scratch):
     assert "gdpipe/training.py" in train["deps"]
     assert "data/linear/train.csv" in train["deps"]
     assert train["outs"] == ["results/linear/checkpoint.pt", "results/linear/history.csv"]
+    stages = {job["name"]: job for job in dvc_side}
+    bowl, sincos = stages["lab_run-bowl"], stages["lab_run-sincos"]
+    assert "lab.momentum" in bowl["params"][0][1]
+    assert "lab.condition" in bowl["params"][0][1]
+    assert "lab.condition" not in sincos["params"][0][1]
+    assert "lab.seed" not in sincos["params"][0][1]
+    assert stages["summarize_lab"]["params"][0][1] == ["lab.surfaces"]
+    assert "results/lab/rosenbrock/runs.csv" in stages["summarize_lab"]["deps"]
 
 
 def test_a_rule_changed_alone_is_caught(scratch):
     snakefile = scratch / "Snakefile"
     text = snakefile.read_text()
-    assert text.count(" --csv {output.csv}") == 1
-    snakefile.write_text(text.replace(" --csv {output.csv}", " --csv {output.csv} --verbose"))
+    rule = " --csv {output.csv} --markdown {output.markdown} --log {log}"  # summarize's
+    assert text.count(rule) == 1
+    snakefile.write_text(text.replace(rule, rule + " --verbose"))
     assert job_list(scratch, "snakemake") != job_list(scratch, "dvc")
     check = run(
         scratch, "python", "scripts/make_dvc_yaml.py", "--project", ".", "--check", check=False
@@ -157,7 +168,7 @@ def test_a_stage_changed_alone_is_caught(scratch):
 def test_metrics_and_plots_are_declared():
     content = yaml.safe_load((ROOT / "dvc.yaml").read_text())
     assert content["metrics"] == [
-        f"results/metrics/{name}.json" for name in ("surface", "quadratic", "linear")
+        f"results/metrics/{name}.json" for name in ("surface", "quadratic", "linear", "lab")
     ]
     curves = {
         name: spec
@@ -171,7 +182,7 @@ def test_metrics_and_plots_are_declared():
         assert spec["y"] == {f"results/{model}/history.csv": ["train_loss", "test_loss"]}
     assert curves["surface_value"]["x"] == "step"
     images = [plot for plot in content["plots"] if isinstance(plot, str)]
-    assert len(images) == 6
+    assert len(images) == 6 + 7 * 2 + 2 + 1 + 1  # the lab: paths and ECDF each, basins, lr, heatmap
     assert all(image.endswith(".png") for image in images)
 
 
@@ -200,7 +211,7 @@ def test_repro_runs_every_stage_then_none(small_repo):
 def test_push_then_pull_restores_every_output_and_snakemake_agrees(small_repo, tmp_path):
     repo, _ = small_repo
     before = artifacts(repo)
-    assert len(before) == 26
+    assert len(before) == 26 + 2 * 5 + 4 + 2 * 2 + 3  # the small lab: 2 surfaces (SMALL)
     run(repo, "dvc", "remote", "add", "--local", "-d", "store", str(tmp_path / "remote"))
     run(repo, "dvc", "push")
     # Snakemake never ran here. With DVC up to date, `--touch --forceall` records Snakemake's

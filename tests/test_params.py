@@ -6,6 +6,7 @@ import pytest
 import yaml
 
 from gdpipe.errors import ParamsError
+from gdpipe.objectives import SURFACES
 from gdpipe.params import SECTIONS, read_params, validate_params
 from tests.conftest import ROOT
 from tests.params_cases import PARAMS_CASES
@@ -32,6 +33,35 @@ def test_notebook_defaults(default_params):
         20,
     )
     assert (p.surface.name, p.surface.low, p.surface.high) == ("sincos", 0.0, 10.0)
+
+
+def test_lab_defaults_are_the_issues(default_params):
+    lab = validate_params(default_params).lab
+    assert lab.surfaces == tuple(SURFACES)
+    assert lab.optimizers == ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+    assert lab.lrs == (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0)
+    assert (lab.seed, lab.n_starts, lab.steps, lab.target) == (0, 100, 1000, 1e-6)
+    assert (lab.momentum, lab.beta1, lab.beta2, lab.eps, lab.alpha) == (0.9, 0.9, 0.999, 1e-8, 0.99)
+    assert (lab.condition, lab.paths) == (100.0, 8)
+    assert isinstance(lab.lrs, tuple)  # hashable, like every other setting
+
+
+@pytest.mark.parametrize("key", ["momentum", "beta1", "beta2", "alpha", "eps"])
+@pytest.mark.parametrize("value", [-0.5, 0, 0.5, 0.999, 1, 1.5])
+def test_lab_hyperparameters_accept_what_the_optimizers_accept(default_params, key, value):
+    from gdpipe.optimizers import Hyper
+
+    try:
+        Hyper(**{key: value})
+        accepted = True
+    except ValueError:
+        accepted = False
+    default_params["lab"][key] = value
+    if accepted:
+        assert getattr(validate_params(default_params).lab, key) == value
+    else:
+        with pytest.raises(ParamsError, match=rf"lab\.{key} = "):
+            validate_params(default_params)
 
 
 def test_every_key_is_documented_in_params_yaml():
@@ -79,6 +109,9 @@ def test_allowed_names_match_the_registries():
 
     assert params.SURFACES is objectives.SURFACES  # objectives imports no torch: no copy
     assert tuple(training.OPTIMIZERS) == params.OPTIMIZERS
+    from gdpipe import lab_summary, optimizers
+
+    assert tuple(optimizers.OPTIMIZERS) == params.LAB_OPTIMIZERS == lab_summary.OPTIMIZERS
     assert tuple(training.LOSSES) == params.LOSSES
 
 

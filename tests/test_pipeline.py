@@ -1,8 +1,9 @@
-"""End to end: the real Snakemake pipeline on copies of the project, default params.
+"""End to end: the real Snakemake pipeline on copies of the project, default params (a small lab).
 
 One copy runs with --cores 1 and one with all cores; their data and results must match to the
 byte, the linear model must recover the notebook's line, a re-run must have nothing to do, and a
-change to linear.lr must re-plan the linear experiment's jobs only.
+change to linear.lr must re-plan the linear experiment's jobs only; a change to a lab setting
+re-plans the lab jobs that read it and what follows, nothing else.
 """
 
 import json
@@ -13,10 +14,11 @@ import pytest
 import yaml
 
 from gdpipe.checkpoint import load_checkpoint
-from tests.conftest import artifacts, copy_project, snakemake
+from tests.conftest import SMALL_LAB, artifacts, copy_project, snakemake
 
 pytestmark = pytest.mark.slow
 
+LAB_TABLES = ("runs", "hits", "paths", "history")
 OUTPUTS = [
     "data/surface/dataset.csv",
     "data/quadratic/dataset.csv",
@@ -44,13 +46,26 @@ OUTPUTS = [
     "results/plots/linear_loss.png",
     "results/summary.csv",
     "results/summary.md",
+    # The small lab (SMALL_LAB): sincos and bowl.
+    "data/lab/sincos/starts.csv",
+    "data/lab/bowl/starts.csv",
+    *(f"results/lab/{s}/{t}.csv" for s in ("sincos", "bowl") for t in LAB_TABLES),
+    "results/lab/summary.csv",
+    "results/lab/summary.md",
+    "results/metrics/lab.json",
+    "results/plots/lab/success.png",
+    *(f"results/plots/lab/{s}/{f}.png" for s in ("sincos", "bowl") for f in ("paths", "ecdf")),
+    "results/plots/lab/sincos/basins.png",
+    "results/plots/lab/sincos/paths.gif",
+    "results/plots/lab/bowl/learning_rate.png",
 ]
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, default_run):
-    """The pipeline run twice on default params: --cores 1 here, and --cores all (shared)."""
-    serial = copy_project(tmp_path_factory.mktemp("serial"))
+    """The pipeline run twice on default params (a small lab): --cores 1 here, and --cores all
+    (shared)."""
+    serial = copy_project(tmp_path_factory.mktemp("serial"), SMALL_LAB)
     snakemake(serial, "--cores", "1")
     return serial, default_run
 
@@ -164,3 +179,76 @@ def test_changing_linear_lr_replans_only_the_linear_experiment(runs):
         "results/summary.csv",
         "results/summary.md",
     }
+
+
+# -- the optimizer lab ----------------------------------------------------------------------------
+
+LAB_COMBINED = {
+    "results/lab/summary.csv",
+    "results/lab/summary.md",
+    "results/metrics/lab.json",
+    "results/plots/lab/success.png",
+}
+
+
+def _lab_run_and_after(surface: str) -> set[str]:
+    """One surface's run tables and figures (the small lab's), without its starts."""
+    figures = {"sincos": ("paths.png", "ecdf.png", "basins.png", "paths.gif")}
+    figures["bowl"] = ("paths.png", "ecdf.png", "learning_rate.png")
+    return {f"results/lab/{surface}/{t}.csv" for t in LAB_TABLES} | {
+        f"results/plots/lab/{surface}/{f}" for f in figures[surface]
+    }
+
+
+def _planned_with(project: Path, **lab) -> set[str]:
+    """What `snakemake -n` plans with the lab section changed; params.yaml is put back."""
+    params_file = project / "params.yaml"
+    original = params_file.read_text()
+    params = yaml.safe_load(original)
+    params["lab"].update(lab)
+    params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+    try:
+        return _planned_outputs(project)
+    finally:
+        params_file.write_text(original)
+
+
+def test_lab_tables_have_one_row_per_run_and_empty_cells(runs):
+    _, project = runs
+    lab = SMALL_LAB["lab"]
+    for surface in lab["surfaces"]:
+        lines = (project / f"results/lab/{surface}/runs.csv").read_text().splitlines()
+        assert lines[0] == (
+            "optimizer,lr,start,x1_start,x2_start,x1,x2,value,steps_to_target,status"
+        )
+        assert len(lines) - 1 == 6 * len(lab["lrs"]) * lab["n_starts"]
+    text = (project / "results/lab/bowl/runs.csv").read_text()
+    assert "nan" not in text
+    assert ",,ok\n" in text  # a run that never reached the target in 40 steps
+    assert ",,,,diverged\n" in text  # sgd at lr 0.1 on the bowl: x2 grows 9-fold a step
+    metrics = json.loads((project / "results/metrics/lab.json").read_text())
+    assert set(metrics) == set(lab["surfaces"])
+    assert set(metrics["bowl"]["adam"]) == {"best_lr", "success_rate", "median_steps"}
+    assert metrics["bowl"]["adam"]["best_lr"] in lab["lrs"]
+
+
+def test_changing_lab_momentum_replans_the_lab_runs_and_what_follows(runs):
+    _, project = runs
+    planned = _planned_with(project, momentum=0.5)
+    assert planned == _lab_run_and_after("sincos") | _lab_run_and_after("bowl") | LAB_COMBINED
+
+
+def test_changing_lab_condition_replans_the_bowl_alone(runs):
+    _, project = runs
+    assert _planned_with(project, condition=10.0) == _lab_run_and_after("bowl") | LAB_COMBINED
+
+
+def test_adding_a_lab_surface_plans_its_jobs_and_the_combined_outputs(runs):
+    _, project = runs
+    surfaces = [*SMALL_LAB["lab"]["surfaces"], "styblinski_tang"]
+    own = {
+        "data/lab/styblinski_tang/starts.csv",
+        *(f"results/lab/styblinski_tang/{t}.csv" for t in LAB_TABLES),
+        *(f"results/plots/lab/styblinski_tang/{f}.png" for f in ("paths", "ecdf", "basins")),
+    }
+    assert _planned_with(project, surfaces=surfaces) == own | LAB_COMBINED
