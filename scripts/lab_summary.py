@@ -9,7 +9,10 @@ from gdpipe.params import read_params
 def step(args):
     p = read_params(args.params).lab
     if len(args.runs) != len(p.surfaces):
-        raise DataError(f"--runs: {len(args.runs)} files for the {len(p.surfaces)} lab.surfaces")
+        raise DataError(
+            f"--runs: {len(args.runs)} files for the {len(p.surfaces)} lab.surfaces; after "
+            "changing lab.surfaces, run `python scripts/make_dvc_yaml.py` so dvc.yaml matches"
+        )
     runs = {
         surface: io.read_table(path, **lab.TABLES["runs"])
         for surface, path in zip(p.surfaces, args.runs, strict=True)

@@ -25,7 +25,8 @@ UP_TO_DATE = "Data and pipelines are up to date."
 
 
 def clone_tree(dest: Path, overrides: dict | None = None, commit: bool = True) -> Path:
-    """The project's working tree copied into a fresh git repository in dest, params overridden."""
+    """The project's working tree copied into a fresh git repository in dest, params overridden
+    (and dvc.yaml made for them)."""
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,
@@ -42,6 +43,9 @@ def clone_tree(dest: Path, overrides: dict | None = None, commit: bool = True) -
         for section, values in overrides.items():
             params[section].update(values)
         write_params(dest / "params.yaml", params)
+        # lab.surfaces decides which stages exist (one set per surface): as a user would after
+        # changing it, regenerate dvc.yaml.
+        run(dest, "python", "scripts/make_dvc_yaml.py", "--project", ".")
     run(dest, "git", "init", "-q", "-b", "main")
     if commit:
         git_commit(dest, "project")
