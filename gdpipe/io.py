@@ -112,6 +112,27 @@ def read_json(path: str | Path) -> dict:
     return record
 
 
+def parse_floats(texts: Sequence[str]) -> np.ndarray:
+    """Numbers from their text, exactly: each is the double the text names (correctly rounded,
+    as Python's float), so a table reads back the very floats that were written. Text that is
+    no number becomes NaN (the caller says what was wrong).
+
+    Not pd.to_numeric: some pandas releases parse with a faster, inexact routine (3.0.6 reads
+    0.9400000000000001 as 0.94), which would change every result downstream in the last bit.
+    """
+    try:
+        return np.asarray(texts, dtype=np.str_).astype(np.float64)
+    except ValueError:  # some cell is not a number: find which, one by one
+        return np.array([_float_or_nan(text) for text in texts], dtype=np.float64)
+
+
+def _float_or_nan(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
+
+
 def read_table(
     path: str | Path,
     columns: Sequence[str],
@@ -156,7 +177,7 @@ def read_table(
         if column in text_columns:
             frame[column] = frame[column].astype(str)
             continue
-        numbers = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
+        numbers = parse_floats(frame[column].tolist())
         valid = np.isfinite(numbers)
         if column in nonfinite_columns:
             valid |= frame[column].isin(["nan", "inf", "-inf"]).to_numpy()

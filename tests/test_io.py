@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -82,3 +83,51 @@ def test_writer_removes_temporary_files_of_a_killed_writer(tmp_path):
     (tmp_path / ".b.csv.other.tmp").write_text("not ours")
     io.write_text(path, "whole\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == [".b.csv.other.tmp", "a.csv"]
+
+
+# Doubles a parser gets wrong when it is not correctly rounded, or that need every digit.
+AWKWARD = [
+    0.1 + 0.2,
+    5e-324,  # the smallest subnormal
+    2.2250738585072014e-308,  # the smallest normal
+    1.7976931348623157e308,  # the largest double
+    -0.0,
+    0.9400000000000001,  # pandas 3.0.6's to_numeric reads 0.94
+    1 / 3,
+    -1.2345678901234567e-100,
+]
+
+
+def _bits(values) -> bytes:
+    return np.asarray(values, dtype=np.float64).tobytes()
+
+
+def test_tables_read_back_the_exact_floats_written(tmp_path):
+    random = np.random.default_rng(0)
+    # A million doubles spread over the whole range: random bit patterns that are finite.
+    patterns = random.integers(0, 2**64, size=1_200_000, dtype=np.uint64).view(np.float64)
+    values = np.concatenate([AWKWARD, patterns[np.isfinite(patterns)][:1_000_000]])
+    path = tmp_path / "awkward.csv"
+    io.write_table(path, pd.DataFrame({"x": values}))
+    back = io.read_table(path, ["x"])["x"].to_numpy()
+    assert _bits(back) == _bits(values)
+    assert np.signbit(back[AWKWARD.index(-0.0)])
+
+
+def test_parse_floats_is_python_float_and_marks_text_as_nan():
+    texts = ["0.9400000000000001", "5e-324", "-0.0", "abc", ""]
+    parsed = io.parse_floats(texts)
+    assert _bits(parsed[:3]) == _bits([float(t) for t in texts[:3]])
+    assert np.isnan(parsed[3:]).all()
+
+
+def test_reading_does_not_rest_on_the_pandas_parser(tmp_path, monkeypatch):
+    # Some pandas releases parse numbers with a fast routine that is off in the last bit; mimic
+    # one (15 significant digits) and the values must still come back exactly.
+    def inexact(values, *args, **kwargs):
+        return pd.Series([float(f"{float(v):.15g}") for v in values], dtype=np.float64)
+
+    monkeypatch.setattr(pd, "to_numeric", inexact)
+    path = tmp_path / "awkward.csv"
+    io.write_table(path, pd.DataFrame({"x": AWKWARD}))
+    assert _bits(io.read_table(path, ["x"])["x"]) == _bits(AWKWARD)
