@@ -11,9 +11,9 @@ start, x1_start, x2_start, x1, x2, value, steps_to_target, status`, NaN in empty
   `f_stars` names it. Rows: surfaces in `runs`' order, optimizers in `optimizers`' order (any
   others after them, by name), lrs ascending.
 - `best_lrs(summary) -> DataFrame`: one row per surface × optimizer, the summary row of its best
-  lr: highest success rate, then fewest median steps, then the smaller lr. Where no lr reaches the
-  target at all, the lowest median final gap decides before the smaller lr (the lr that got
-  closest is the useful one to show).
+  lr: highest success rate, then fewest median steps, then fewest diverged starts. Where no lr
+  reaches the target at all, the lowest median final gap decides next (the lr that got closest is
+  the useful one to show); then the smaller lr.
 - `lab_markdown(summary, best) -> str`: both tables as GitHub-flavoured Markdown.
 - `lab_metrics(best) -> dict`: surface → optimizer → {best_lr, success_rate, median_steps}, plain
   floats with None for NaN, ready for JSON.
@@ -110,7 +110,9 @@ def _best_index(group: pd.DataFrame):
         steps=group["median_steps"].fillna(np.inf),
         gap=group["median_gap"].fillna(np.inf) if nobody else 0.0,
     ).sort_values(
-        ["success_rate", "steps", "gap", "lr"], ascending=[False, True, True, True], kind="stable"
+        ["success_rate", "steps", "diverged", "gap", "lr"],
+        ascending=[False, True, True, True, True],
+        kind="stable",
     )
     return ranked.index[0]
 
@@ -141,7 +143,7 @@ _HEADERS = {
     "lr": ("lr", "g"),
     "starts": ("starts", "int"),
     "success_rate": ("reached target", "percent"),
-    "median_steps": ("median steps", "int"),
+    "median_steps": ("median steps", "g"),
     "diverged": ("diverged", "int"),
     "median_gap": ("median final f − f*", "sci"),
 }
@@ -162,7 +164,10 @@ def lab_markdown(summary: pd.DataFrame, best: pd.DataFrame) -> str:
     """The best lr per surface × optimizer, then every lr of the sweep, as Markdown."""
     return (
         "# Optimizer lab\n\n## Best learning rate per surface and optimizer\n\n"
-        "Best: most starts reaching the target, then fewest median steps, then the smaller lr.\n\n"
+        "Best: most starts reaching the target (f − f* ≤ target at some step; a run may leave it "
+        "again, see the median final f − f*), then fewest median steps, then fewest diverged, "
+        "then, when no lr reaches the target, the lowest median final f − f*, then the smaller "
+        "lr.\n\n"
         + _table(best, BEST_COLUMNS, "best lr")
         + "\n\n## Every learning rate\n\n"
         + _table(summary, SUMMARY_COLUMNS)

@@ -68,6 +68,11 @@ ROSENBROCK = _runs(
         ("nesterov", 0.1, 0.2, NAN, "ok"),
         ("nesterov", 1.0, NAN, NAN, "diverged"),
         ("nesterov", 1.0, NAN, NAN, "diverged"),
+        # adagrad: nobody reaches; lr 0.1 ends closer (0.1 vs 0.5) but loses a start.
+        ("adagrad", 0.01, 0.5, NAN, "ok"),
+        ("adagrad", 0.01, 0.5, NAN, "ok"),
+        ("adagrad", 0.1, 0.1, NAN, "ok"),
+        ("adagrad", 0.1, NAN, NAN, "diverged"),
     ]
 )
 # sincos: f* = -1.7601725930460868; ends at -1.0645906614371388 (a local minimum) give gap 0.69558.
@@ -125,6 +130,8 @@ def test_rows_follow_surfaces_then_optimizers_then_ascending_lr(summary):
         ("rosenbrock", "nesterov", 0.01),
         ("rosenbrock", "nesterov", 0.1),
         ("rosenbrock", "nesterov", 1.0),
+        ("rosenbrock", "adagrad", 0.01),
+        ("rosenbrock", "adagrad", 0.1),
         ("rosenbrock", "adam", 0.01),
         ("rosenbrock", "adam", 0.1),
         ("sincos", "sgd", 0.3),
@@ -139,8 +146,9 @@ def test_rows_follow_surfaces_then_optimizers_then_ascending_lr(summary):
         ("momentum", 0.1, "same success, 15 median steps against 40"),
         ("adam", 0.01, "same success and median steps: the smaller lr"),
         ("nesterov", 0.1, "nobody reaches: the lr that ends closest"),
+        ("adagrad", 0.01, "nobody reaches: fewer diverged before closer"),
     ],
-    ids=["success", "steps", "smaller-lr", "closest"],
+    ids=["success", "steps", "smaller-lr", "closest", "fewer-diverged"],
 )
 def test_best_lr(summary, optimizer, best_lr, why):
     best = lab_summary.best_lrs(summary)
@@ -153,6 +161,7 @@ def test_best_lrs_one_row_per_surface_and_optimizer_in_order(summary):
         ("rosenbrock", "sgd"),
         ("rosenbrock", "momentum"),
         ("rosenbrock", "nesterov"),
+        ("rosenbrock", "adagrad"),
         ("rosenbrock", "adam"),
         ("sincos", "sgd"),
         ("sincos", "lion"),
