@@ -20,7 +20,8 @@ MODELS = ("quadratic", "linear")
 # (step, experiment) -> the keys of the experiment's section the step reads; steps that touch
 # torch also read the top-level `device`.
 STEP_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("generate", "surface"): ("seed", "n_starts", "low", "high"),
+    # name: with low/high `auto` the start square is the surface's (DVC sees the raw `auto`).
+    ("generate", "surface"): ("name", "seed", "n_starts", "low", "high"),
     ("generate", "quadratic"): ("seed", "n_points", "noise"),
     ("generate", "linear"): ("weight", "bias", "start", "end", "step"),
     # Steps reading a data set also read the keys that fix its row count (a check on it).

@@ -272,6 +272,24 @@ def test_experiments_run_queue_and_show(small_repo):
 
 
 @pytest.mark.slow
+def test_switching_the_surface_remakes_its_starts_under_dvc(small_repo):
+    # With surface.low/high at `auto` the start square comes from the surface: DVC, which sees
+    # the raw `auto`, must still re-run the starts when the name changes.
+    repo, _ = small_repo
+    params_file = repo / "params.yaml"
+    before = params_file.read_text()
+    params = yaml.safe_load(before)
+    assert params["surface"]["low"] == params["surface"]["high"] == "auto"
+    params["surface"]["name"] = "himmelblau"
+    write_params(params_file, params)
+    try:
+        assert "generate_data-surface" in dvc_json(repo, "status")
+    finally:
+        params_file.write_text(before)
+    assert "generate_data-surface" not in dvc_json(repo, "status")
+
+
+@pytest.mark.slow
 def test_changing_linear_lr_reruns_the_linear_stages_then_time_travel(small_repo):
     repo, _ = small_repo
     old_bytes = (repo / "results/metrics/linear.json").read_bytes()
