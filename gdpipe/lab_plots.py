@@ -9,7 +9,7 @@ its own surface's rows). Every optimizer keeps one Okabe–Ito colour and line s
 - `ecdf_figure(surface, hits, best, steps)`: COCO-style ECDF of steps to target, one line per
   optimizer at its best lr, over all (start, target) pairs; x runs from 1 to `steps` (log).
 - `success_heatmap(summary, target=None)`: success rate, optimizer × lr, a panel per surface.
-- `basin_figure(surface, runs, best)`: each start coloured by the known minimum it ends nearest,
+- `basin_figure(surface, runs, best)`: each start coloured by the known minimum it ends at,
   a panel per optimizer at its best lr.
 - `pick_learning_rates(summary, surface, optimizer="sgd")` and `learning_rate_figure(surface,
   history, summary, optimizer="sgd")`: f − f* over steps for a too small, the best and a too
@@ -96,7 +96,7 @@ def _minima(ax, surface: Surface, colours=("gold",), label="known minimum") -> N
             color=colours[i % len(colours)],
             edgecolors="black",
             linewidths=0.8,
-            zorder=5,
+            zorder=8,  # above the paths that end on it
             label=label if i == 0 else None,
         )
 
@@ -115,13 +115,18 @@ def _common_start(paths: dict[str, pd.DataFrame], start: int | None, steps: int)
     if not shared:
         raise ValueError("paths: no start has a path for every optimizer at its best lr")
     # A path that diverges widens the view to follow it and squeezes the others into a corner:
-    # the first start from which every optimizer ran to the end, if there is one.
+    # of the starts from which every optimizer ran to the end, the one that starts highest (a
+    # start already beside the minimum shows little).
     whole = [
         s
         for s in sorted(shared)
         if all(_diverged_at(p[p["start"] == s], steps) is None for p in paths.values())
     ]
-    return whole[0] if whole else min(shared)
+    if not whole:
+        return min(shared)
+    first = next(iter(paths.values()))
+    height = first[first["step"] == 0].set_index("start")["value"]
+    return max(whole, key=lambda s: (height[s], -s))
 
 
 def _paths_from(surface: Surface, paths: pd.DataFrame, best: pd.DataFrame, start: int | None):
@@ -287,15 +292,25 @@ def success_heatmap(summary: pd.DataFrame, target: float | None = None) -> Figur
 
 
 def _basins(surface: Surface, table: pd.DataFrame) -> np.ndarray:
-    """Index of the known minimum each run ends nearest; -1 if diverged, -2 if far from all."""
+    """Index of the known minimum each run ended at; -1 if diverged, -2 if at none.
+
+    A run is at a minimum when it is still (gradient ≤ 1e-2) at that minimum's value (± 1e-4),
+    wherever it is: sincos repeats itself, so a run may end at a copy of a minimum outside the
+    domain (among minima of the same value, the nearest). A run still circling within 5% of the
+    domain's width of a minimum counts for it too.
+    """
     minima = np.array([m[:2] for m in surface.minima])
-    ends = table[["x1", "x2"]].to_numpy()
+    levels = np.array([m[2] for m in surface.minima])
+    ends = np.nan_to_num(table[["x1", "x2"]].to_numpy())
+    value, gradient = surface.value_and_gradient(ends)
+    still = np.linalg.norm(gradient, axis=-1) <= 1e-2
+    matches = still[:, None] & (np.abs(value[:, None] - levels[None, :]) <= 1e-4)  # (N, M)
     distance = np.linalg.norm(ends[:, None, :] - minima[None, :, :], axis=-1)
-    nearest = np.where(np.isfinite(distance).all(axis=1), distance.argmin(axis=1), -1)
-    near = np.nan_to_num(distance.min(axis=1), nan=np.inf) <= 0.05 * np.ptp(surface.domain)
-    nearest[(nearest >= 0) & ~near] = -2
-    nearest[(table["status"] == "diverged").to_numpy()] = -1
-    return nearest
+    basin = np.where(matches, distance, np.inf).argmin(axis=1)
+    near = distance.min(axis=1) <= 0.05 * np.ptp(surface.domain)
+    basin = np.where(matches.any(axis=1), basin, np.where(near, distance.argmin(axis=1), -2))
+    basin[(table["status"] == "diverged").to_numpy()] = -1
+    return basin
 
 
 def _basin_handles(surface: Surface, colours) -> list[Line2D]:
@@ -312,14 +327,14 @@ def _basin_handles(surface: Surface, colours) -> list[Line2D]:
     ]
     return [
         *handles,
-        marker("ended far from every known minimum", marker="o", mfc="none", mec="0.4"),
+        marker("ended at no known minimum", marker="o", mfc="none", mec="0.4"),
         marker("diverged", marker="x", color="black"),
         marker("known minimum", marker="*", markersize=12, color="0.6", mec="black"),
     ]
 
 
 def basin_figure(surface: Surface, runs: pd.DataFrame, best: pd.DataFrame) -> Figure:
-    """Each start, at its start position, coloured by the known minimum it ends nearest."""
+    """Each start, at its start position, coloured by the known minimum it ends at."""
     lrs = _best_of(best, surface.name)
     cols = min(3, len(lrs))
     rows = -(-len(lrs) // cols)
@@ -346,7 +361,7 @@ def basin_figure(surface: Surface, runs: pd.DataFrame, best: pd.DataFrame) -> Fi
         loc="outside lower center",
         ncols=3,
         fontsize=9,
-        title="start coloured by the known minimum it ends nearest",
+        title="start coloured by the known minimum it ends at (by value, wherever it is)",
     )
     starts = runs["start"].nunique()
     fig.suptitle(

@@ -23,7 +23,7 @@ def surface_trajectories(surface: Surface, trajectories: pd.DataFrame, p: Surfac
     The view covers the start square [low, high]^2 and the surface's domain, widened to follow
     paths that leave them by up to one square's width (an escaping path is cut at the edge).
     """
-    fig = Figure(figsize=(7.5, 6), layout="constrained")
+    fig = Figure(figsize=(7.5, 6.5), layout="constrained")
     ax = fig.add_subplot()
     low, high = p.low, p.high
     span = high - low
@@ -71,7 +71,7 @@ def surface_trajectories(surface: Surface, trajectories: pd.DataFrame, p: Surfac
             else ""
         ),
     )
-    ax.legend(loc="upper right", framealpha=0.9)
+    fig.legend(loc="outside lower center", ncols=3)  # beside the map: it hides no path
     return fig
 
 

@@ -38,7 +38,8 @@ def test_surface_figure_is_labelled(params):
     fig = plotting.surface_trajectories(get_surface("sincos"), _trajectories(4), p)
     ax = _labelled(fig)[0]
     assert "4 steps" in ax.get_title()
-    assert {t.get_text() for t in ax.get_legend().get_texts()} == {
+    (legend,) = fig.legends  # beside the map, not on it
+    assert {t.get_text() for t in legend.get_texts()} == {
         "start",
         "end",
         "known minimum",
