@@ -31,8 +31,11 @@ def _read_umask() -> int:
 
 _UMASK = _read_umask()
 
-# Deleting a damaged input is not enough when everything downstream is up to date.
-REGENERATE = "make it again with `snakemake --forcerun <the rule that writes it>`"
+
+def _remake(path: Path) -> str:
+    # Deleting a damaged file is not enough when everything after it is up to date: Snakemake
+    # re-makes the file alone, and the same bytes leave the rest current.
+    return f"make it again with `snakemake --cores all --force {path}`"
 
 
 @contextlib.contextmanager
@@ -164,7 +167,7 @@ def read_table(
     if not table:
         raise DataError(f"{path}: empty file; expected a header line {','.join(columns)}")
     if not text.endswith("\n"):
-        raise DataError(f"{path}: no newline at the end: the file was cut short; {REGENERATE}")
+        raise DataError(f"{path}: no newline at the end: the file was cut short; {_remake(path)}")
     if table[0] != list(columns):
         raise DataError(
             f"{path}: expected columns {', '.join(columns)}; found {', '.join(table[0])}"
@@ -197,6 +200,6 @@ def read_table(
     if rows is not None and len(frame) != rows[0]:
         raise DataError(
             f"{path}: {len(frame)} rows, but {rows[1]} make {rows[0]}: the file is damaged or "
-            f"was made with other params; {REGENERATE}"
+            f"was made with other params; {_remake(path)}"
         )
     return frame

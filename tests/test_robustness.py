@@ -176,7 +176,7 @@ DATA_CASES = [
         _cut("data/linear/dataset.csv"),
         "data/linear/dataset.csv",
         r"no newline at the end: the file was cut short; make it again with `snakemake "
-        r"--forcerun",
+        r"--cores all --force data/linear/dataset\.csv`",
     ),
     (
         "cut_at_a_line_end",
