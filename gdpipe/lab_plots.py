@@ -408,7 +408,8 @@ def learning_rate_figure(
 ) -> Figure:
     """f − f* over steps (mean and lowest over starts) for a too small, good and too large lr.
 
-    The y axis stops 1000× above the starts' mean gap: a diverging run leaves through the top.
+    The y axis stops 1000× above the starts' mean gap: a diverging run leaves through the top,
+    marked × where its last start was lost.
     """
     picks = pick_learning_rates(summary, surface.name, optimizer)
     fig = Figure(figsize=(PANEL[0] * 1.6, PANEL[1] * 1.2), layout="constrained")
@@ -426,9 +427,14 @@ def learning_rate_figure(
         colour = LR_COLOURS[kind]
         ax.plot(curve["step"], mean, color=colour, linewidth=2, label=_lr_label(kind, row))
         ax.plot(curve["step"], lowest, color=colour, linewidth=1, linestyle=":")
+        if curve["step"].max() < history["step"].max():  # every start diverged: mark where
+            ax.plot(curve["step"].iloc[-1], mean.iloc[-1], "x", color=colour, markersize=9)
     ax.plot([], [], color="0.3", linewidth=2, label="mean over non-diverged starts")
     ax.plot([], [], color="0.3", linewidth=1, linestyle=":", label="lowest over starts")
+    # Steps on a log scale past 1: a too large lr is over within a few steps.
     ax.set(yscale="log", xlabel="step", ylabel="f − f*")
+    ax.set_xscale("symlog", linthresh=1, linscale=0.3)
+    ax.set_xlim(0, history["step"].max())
     if np.isfinite(top) and top > 0:
         ax.set_ylim(top=min(ax.get_ylim()[1], top))
     ax.set_title(
