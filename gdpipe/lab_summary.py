@@ -28,8 +28,9 @@ import numpy as np
 import pandas as pd
 
 from gdpipe.objectives import get_surface
+from gdpipe.optimizers import OPTIMIZERS as REGISTRY
 
-OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+OPTIMIZERS = tuple(REGISTRY)
 RUNS_COLUMNS = [
     "optimizer",
     "lr",

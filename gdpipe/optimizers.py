@@ -13,9 +13,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import torch
-from torch import Tensor
+if TYPE_CHECKING:  # only tensor methods run here: importing this module imports no torch, so
+    from torch import Tensor  # params.py can validate names against OPTIMIZERS cheaply
 
 
 @dataclass(frozen=True)
@@ -56,12 +57,12 @@ def _rows(lr: Tensor) -> Tensor:
 
 def _descend(x: Tensor, lr: Tensor, d: Tensor) -> Tensor:
     """x - lr·d, rounded as torch's param.add_(d, alpha=-lr) (one fused multiply-add)."""
-    return torch.addcmul(x, _rows(lr), d, value=-1)
+    return x.addcmul(_rows(lr), d, value=-1)
 
 
 def _zeros(*names: str) -> Callable[[Tensor], dict[str, Tensor]]:
     """An init that starts the named state tensors (torch.optim's names) at zero, shaped like x."""
-    return lambda x: {name: torch.zeros_like(x) for name in names}
+    return lambda x: {name: x.new_zeros(x.shape) for name in names}
 
 
 def _sgd(x, g, state, lr, t, hyper):

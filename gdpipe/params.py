@@ -18,12 +18,13 @@ import yaml
 
 from gdpipe.errors import ParamsError
 from gdpipe.objectives import SURFACES
+from gdpipe.optimizers import OPTIMIZERS as LAB_OPTIMIZER_REGISTRY
 
 DEVICES = ("auto", "cpu", "cuda")
 AUTO = "auto"  # a surface setting taken from the surface itself (gdpipe.objectives)
 OPTIMIZERS = ("sgd", "adam", "rmsprop")  # keep in step with gdpipe.training
 # The lab's optimizers, in gdpipe.optimizers' order (that module imports torch: too slow here).
-LAB_OPTIMIZERS = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
+LAB_OPTIMIZERS = tuple(LAB_OPTIMIZER_REGISTRY)
 LOSSES = ("l1", "mse")
 
 

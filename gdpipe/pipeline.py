@@ -58,7 +58,8 @@ STEP_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
 DEVICE_STEPS = ("descend", "train", "evaluate", "lab_run")
 
 # Every script imports these; each step adds the modules it calls.
-_COMMON = ("__init__", "cli", "errors", "io", "params")
+# (params.py takes surface and optimizer names, and `auto` values, from their registries.)
+_COMMON = ("__init__", "cli", "errors", "io", "objectives", "optimizers", "params")
 # Training and evaluation both rebuild models from params or checkpoints.
 _MODEL_MODULES = (
     "checkpoint",

@@ -104,14 +104,12 @@ def test_missing_params_file(tmp_path):
 
 
 def test_allowed_names_match_the_registries():
-    # params.py must stay cheap to import (no torch), so it lists the torch names; they must match.
-    from gdpipe import objectives, params, training
+    # params.py must stay cheap to import (no torch), so it lists the names of Example 3's
+    # torch.optim classes and losses; they must match. (Surfaces and the lab's optimizers come
+    # from their registries, which import no torch.)
+    from gdpipe import params, training
 
-    assert params.SURFACES is objectives.SURFACES  # objectives imports no torch: no copy
     assert tuple(training.OPTIMIZERS) == params.OPTIMIZERS
-    from gdpipe import lab_summary, optimizers
-
-    assert tuple(optimizers.OPTIMIZERS) == params.LAB_OPTIMIZERS == lab_summary.OPTIMIZERS
     assert tuple(training.LOSSES) == params.LOSSES
 
 
@@ -119,6 +117,7 @@ def test_importing_params_does_not_import_torch():
     import subprocess
     import sys
 
-    code = "import sys, gdpipe.params, gdpipe.pipeline; print('torch' in sys.modules)"
+    modules = "gdpipe.params, gdpipe.pipeline, gdpipe.lab_summary"
+    code = f"import sys, {modules}; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"  # the Snakefile imports these on every start
