@@ -1,0 +1,170 @@
+"""The whole pipeline as SLURM jobs gives the bytes of a local run.
+
+A one-node SLURM cluster on this machine (scripts/slurm_local.sh, a session fixture) runs the
+shared default run's project (default params, small lab) again with `snakemake --profile
+profiles/slurm`: every job must be a SLURM job of its own, every output must equal the local
+run's byte for byte, and once the cluster is stopped, pass or fail, none of its daemons or job
+processes may be left.
+"""
+
+import fcntl
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import PROJECT_FILES, ROOT, artifacts, environment
+
+SCRIPT = str(ROOT / "scripts/slurm_local.sh")
+SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
+CLUSTER = "gdpipe-local"  # the script's ClusterName: its jobs carry it in SLURM_CLUSTER_NAME
+DAEMONS = ("munged", "slurmctld", "slurmd")
+# The test cluster has no accounting (slurmdbd), so squeue reports job states; and the plugin
+# polls 1 s after a job ends (then 10 s longer each time it finds none ended).
+TEST_CLUSTER_ARGS = (
+    "--slurm-status-command",
+    "squeue",
+    "--slurm-init-seconds-before-status-checks",
+    "1",
+)
+RUN_TIMEOUT = 600  # s: the SLURM run takes ~2 min on 2 cores
+LOCK = Path("/tmp/gdpipe-slurm.lock")  # one local cluster per machine: sessions take turns
+
+
+def _why_no_cluster() -> str | None:
+    """Why this machine cannot run a local SLURM cluster, or None."""
+    if not sys.platform.startswith("linux"):
+        return "a local SLURM cluster needs Linux"
+    if os.geteuid() != 0:
+        return "a local SLURM cluster needs root (slurmd runs jobs as their users, munged as munge)"
+    if shutil.which("slurmd") is None and shutil.which("apt-get") is None:
+        return "SLURM is not installed and there is no apt-get to install it"
+    if Path("/etc/slurm/slurm.conf").exists():
+        return "this machine has a SLURM set-up of its own (/etc/slurm/slurm.conf)"
+    return None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _job_processes() -> list[int]:
+    """Processes of the local cluster's jobs, found by the cluster name in their environment."""
+    marker = f"SLURM_CLUSTER_NAME={CLUSTER}".encode()
+    found = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if marker in environ.read_bytes().split(b"\0"):
+                found.append(int(environ.parent.name))
+        except OSError:  # gone, or not ours to read
+            continue
+    return found
+
+
+def _take_turn(lock) -> None:
+    deadline = time.monotonic() + 900
+    while True:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                pytest.fail(f"another session has held the local SLURM cluster ({LOCK}) 15 min")
+            time.sleep(1)
+
+
+@pytest.fixture(scope="session")
+def slurm_cluster(tmp_path_factory):
+    """A one-node SLURM cluster for the session, stopped at its end whatever happened; then
+    none of the daemons it started and none of its jobs' processes may be running."""
+    reason = _why_no_cluster()
+    if reason:
+        pytest.skip(reason)
+    if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
+        pytest.fail("the slurm extra is not installed: pip install -e '.[test,slurm]'")
+    state = tmp_path_factory.mktemp("slurm")
+    env = {**os.environ, "GDPIPE_SLURM_DIR": str(state)}
+    started_pids = {}
+    with LOCK.open("w") as lock:
+        _take_turn(lock)
+        try:
+            started = subprocess.run(
+                [SCRIPT, "start"], env=env, capture_output=True, text=True, timeout=600
+            )
+            assert started.returncode == 0, f"{SCRIPT} start failed:\n{started.stderr}"
+            started_pids = {
+                name: int((state / f"{name}.pid").read_text())
+                for name in DAEMONS
+                if (state / f"{name}.pid").exists()  # munged only when no munged answered
+            }
+            yield state
+        finally:
+            stopped = subprocess.run(
+                [SCRIPT, "stop"], env=env, capture_output=True, text=True, timeout=120
+            )
+    assert stopped.returncode == 0, stopped.stderr
+    assert [name for name, pid in started_pids.items() if _alive(pid)] == []
+    assert _job_processes() == []
+
+
+def _copy_sources(run: Path, dest: Path) -> Path:
+    """The project files of a run (its code and params, whatever the checkout holds now)."""
+    dest.mkdir(parents=True)
+    for name in PROJECT_FILES:
+        if (run / name).is_dir():
+            shutil.copytree(run / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(run / name, dest / name)
+    return dest
+
+
+@pytest.mark.slow
+def test_every_job_is_a_slurm_job_and_gives_the_bytes_of_a_local_run(
+    slurm_cluster, default_run, tmp_path
+):
+    project = _copy_sources(default_run, tmp_path / "project")
+    run = subprocess.run(
+        [SNAKEMAKE, "--profile", "profiles/slurm", *TEST_CLUSTER_ARGS],
+        cwd=project,
+        env=environment(),
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-5000:]
+    # Snakemake adds the workflow's own profile (rerun-incomplete) to the one named.
+    assert "Using profiles profiles/slurm and workflow specific profile profiles/default" in output
+
+    # One SLURM job per Snakemake job; only `all`, which runs nothing, stays with Snakemake.
+    submitted = dict(re.findall(r"Job (\d+) has been submitted with SLURM jobid (\d+)", output))
+    finished = dict(re.findall(r"Finished jobid: (\d+) \(Rule: (\w+)\)", output))
+    assert sorted(rule for job, rule in finished.items() if job not in submitted) == ["all"]
+    assert set(submitted) <= set(finished)
+    assert len(set(submitted.values())) == len(submitted)
+    # SLURM's own record: each of them COMPLETED (the cluster keeps finished jobs an hour).
+    queue = subprocess.run(
+        ["squeue", "--states=all", "--noheader", "--format=%i|%T"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
+    states = dict(line.split("|") for line in queue.splitlines())
+    assert {slurm_id: states.get(slurm_id) for slurm_id in submitted.values()} == {
+        slurm_id: "COMPLETED" for slurm_id in submitted.values()
+    }
+
+    local, on_slurm = artifacts(default_run), artifacts(project)
+    assert sorted(on_slurm) == sorted(local)
+    assert [name for name in local if on_slurm[name] != local[name]] == []
