@@ -80,6 +80,7 @@ SelectTypeParameters=CR_Core_Memory
 DefMemPerCPU=1000
 ReturnToService=2
 MinJobAge=3600
+KillWait=2
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/filetxt
@@ -143,24 +144,24 @@ stop_daemons() {
     for name in "$@"; do rm -f "$STATE/$name.pid"; done
 }
 
-# The processes of this cluster's jobs: they carry its name in SLURM_CLUSTER_NAME.
+# What the cluster's jobs run carries its name in SLURM_CLUSTER_NAME; its slurmstepds carry the
+# path of slurmd's copy of slurm.conf in SLURM_CONF.
 job_pids() {
-    local environ pid
+    local environ
     for environ in /proc/[0-9]*/environ; do
-        pid=${environ#/proc/}
-        pid=${pid%/environ}
-        grep -qszxF "SLURM_CLUSTER_NAME=$CLUSTER" "$environ" && echo "$pid"
+        grep -qszxF -e "SLURM_CLUSTER_NAME=$CLUSTER" -e "SLURM_CONF=$STATE/spool/conf-cache/slurm.conf" \
+            "$environ" && basename "$(dirname "$environ")"
     done
     return 0
 }
 
 stop() {
+    local jobs
     if alive slurmctld; then
-        timeout 10 scancel --full --state=PENDING,RUNNING --user="$(id -un)" 2>/dev/null || true
-        for _ in $(seq 100); do
-            [[ -z $(timeout 5 squeue -h -t PENDING,RUNNING,COMPLETING 2>/dev/null) ]] && break
-            sleep 0.1
-        done
+        mapfile -t jobs < <(timeout 10 squeue -h -o %i 2>/dev/null)
+        [[ ${#jobs[@]} -eq 0 ]] || timeout 10 scancel --full "${jobs[@]}" 2>/dev/null || true
+        local deadline=$((SECONDS + 20))
+        while ((SECONDS < deadline)) && [[ -n $(timeout 5 squeue -h 2>/dev/null) ]]; do sleep 0.2; done
     fi
     stop_daemons slurmd slurmctld munged
     local left

@@ -58,13 +58,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _job_processes() -> list[int]:
-    """Processes of the local cluster's jobs, found by the cluster name in their environment."""
-    marker = f"SLURM_CLUSTER_NAME={CLUSTER}".encode()
+def _job_processes(state: Path) -> list[int]:
+    """Processes of the local cluster's jobs: what they run carries the cluster's name, their
+    slurmstepds the path of slurmd's copy of slurm.conf."""
+    markers = {
+        f"SLURM_CLUSTER_NAME={CLUSTER}".encode(),
+        f"SLURM_CONF={state}/spool/conf-cache/slurm.conf".encode(),
+    }
     found = []
     for environ in Path("/proc").glob("[0-9]*/environ"):
         try:
-            if marker in environ.read_bytes().split(b"\0"):
+            if markers & set(environ.read_bytes().split(b"\0")):
                 found.append(int(environ.parent.name))
         except OSError:  # gone, or not ours to read
             continue
@@ -114,7 +118,7 @@ def slurm_cluster(tmp_path_factory):
             )
     assert stopped.returncode == 0, stopped.stderr
     assert [name for name, pid in started_pids.items() if _alive(pid)] == []
-    assert _job_processes() == []
+    assert _job_processes(state) == []
 
 
 def _copy_sources(run: Path, dest: Path) -> Path:
