@@ -19,7 +19,7 @@ set -euo pipefail
 
 STATE=${GDPIPE_SLURM_DIR:-/tmp/gdpipe-slurm}
 CONF=$STATE/slurm.conf
-CLUSTER=gdpipe-local
+CLUSTER=gdpipe-$(cksum <<<"$STATE" | cut -d" " -f1) # its jobs carry it: one name per state dir
 CTLD_PORT=${GDPIPE_SLURM_PORT:-16817} # slurmd on the next port: SLURM's 6817/6818 stay free
 PACKAGES=(munge slurmctld slurmd slurm-client)
 
@@ -108,6 +108,11 @@ start() {
     install_packages
     [[ -e /etc/slurm/slurm.conf ]] &&
         die "/etc/slurm/slurm.conf exists: this machine has a SLURM set-up of its own"
+    local port
+    for port in "$CTLD_PORT" $((CTLD_PORT + 1)); do
+        ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null ||
+            die "port $port is taken (another cluster of this script, with another GDPIPE_SLURM_DIR?); set GDPIPE_SLURM_PORT"
+    done
     write_config
     start_munge
     SLURM_CONF=$CONF slurmctld -c -f "$CONF" ||

@@ -23,7 +23,6 @@ from tests.conftest import PROJECT_FILES, ROOT, artifacts, environment
 
 SCRIPT = str(ROOT / "scripts/slurm_local.sh")
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
-CLUSTER = "gdpipe-local"  # the script's ClusterName: its jobs carry it in SLURM_CLUSTER_NAME
 DAEMONS = ("munged", "slurmctld", "slurmd")
 # The test cluster has no accounting (slurmdbd), so squeue reports job states; and the plugin
 # polls 1 s after a job ends (then 10 s longer each time it finds none ended).
@@ -61,8 +60,9 @@ def _alive(pid: int) -> bool:
 def _job_processes(state: Path) -> list[int]:
     """Processes of the local cluster's jobs: what they run carries the cluster's name, their
     slurmstepds the path of slurmd's copy of slurm.conf."""
+    cluster = re.search(r"^ClusterName=(.+)$", (state / "slurm.conf").read_text(), re.M)[1]
     markers = {
-        f"SLURM_CLUSTER_NAME={CLUSTER}".encode(),
+        f"SLURM_CLUSTER_NAME={cluster}".encode(),
         f"SLURM_CONF={state}/spool/conf-cache/slurm.conf".encode(),
     }
     found = []
