@@ -5,7 +5,7 @@ figures read (columns below; an empty cell is a run that diverged or never reach
 - runs: one row per optimizer × lr × start: where it started and ended (empty if diverged),
   `steps_to_target` (the first step t >= 0 with f(x_t) − f* <= lab.target; empty if never; a run
   may reach it and diverge later) and `status` (ok | diverged).
-- hits: steps to the COCO targets Δf = 10² … 10⁻⁸, each optimizer at its best lr (the ECDF).
+- hits: steps to the COCO targets Δf = 10¹ … 10⁻⁸, each optimizer at its best lr (the ECDF).
 - paths: the first `lab.paths` starts' whole paths, each optimizer at its best lr, up to
   divergence. Best lr: gdpipe.lab_summary.best_lrs on this surface's runs, as the figures pick it.
 - history: mean and lowest f over the starts not diverged, per optimizer × lr × step.
@@ -23,7 +23,7 @@ from gdpipe.lab_summary import RUNS_COLUMNS, SUMMARY_COLUMNS, best_lrs, summariz
 from gdpipe.objectives import Surface
 from gdpipe.params import LabParams
 
-COCO_TARGETS = tuple(10.0**k for k in range(2, -9, -1))  # Δf for the ECDF, as COCO's
+COCO_TARGETS = tuple(10.0**k for k in range(1, -9, -1))  # Δf = 10^1 … 10^-8, the issue's ECDF
 STARTS_COLUMNS = ["x1", "x2"]
 HITS_COLUMNS = ["optimizer", "lr", "start", "target", "steps"]
 PATHS_COLUMNS = ["optimizer", "lr", "start", "step", "x1", "x2", "value"]
