@@ -176,7 +176,7 @@ def _draw_paths(fig: Figure, surface: Surface, lrs, start, chosen, steps: int):
         )
         artists[optimizer] = (line, end)
     ax.plot([], [], "X", markersize=9, color="0.3", markeredgecolor="white", label="end")
-    fig.legend(loc="outside lower center", ncols=3, fontsize=9)
+    fig.legend(loc="outside lower center", ncols=3, fontsize=9, title="shading: lighter is lower f")
     ax.set_title(
         f"{surface.name}: each optimizer at its best lr\nfrom start {start} "
         f"({first['x1']:.2f}, {first['x2']:.2f}), up to {steps} steps"
