@@ -50,19 +50,12 @@ def evaluate_model(
     return metrics, pd.concat(tables, ignore_index=True)
 
 
-def at_minimum(
-    surface: Surface, points: np.ndarray, value_tol: float = 1e-4, gradient_tol: float = 1e-2
-) -> tuple[np.ndarray, np.ndarray]:
-    """Which points (N, 2) sit at a known minimum, and which at the global one.
-
-    Judged by value and gradient, not by distance to a list of points: a periodic surface has
-    copies of each minimum outside its domain, and a start that reached one has reached it.
-    """
-    value, gradient = surface.value_and_gradient(points)
-    still = np.linalg.norm(gradient, axis=-1) <= gradient_tol
-    levels = np.array([m[2] for m in surface.minima])  # (M,)
-    gap = np.abs(value[:, None] - levels[None]).min(axis=1)
-    return still & (gap <= value_tol), still & (value - surface.f_star <= value_tol)
+def at_minimum(surface: Surface, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which points (N, 2) sit at a known minimum, and which at the global one (Surface.at_minima:
+    by value and gradient, wherever they are)."""
+    matches = surface.at_minima(points)  # (N, M)
+    is_global = np.array([m[2] == surface.f_star for m in surface.minima])
+    return matches.any(axis=1), matches[:, is_global].any(axis=1)
 
 
 def surface_metrics(

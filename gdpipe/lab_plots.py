@@ -300,11 +300,8 @@ def _basins(surface: Surface, table: pd.DataFrame) -> np.ndarray:
     domain's width of a minimum counts for it too.
     """
     minima = np.array([m[:2] for m in surface.minima])
-    levels = np.array([m[2] for m in surface.minima])
     ends = np.nan_to_num(table[["x1", "x2"]].to_numpy())
-    value, gradient = surface.value_and_gradient(ends)
-    still = np.linalg.norm(gradient, axis=-1) <= 1e-2
-    matches = still[:, None] & (np.abs(value[:, None] - levels[None, :]) <= 1e-4)  # (N, M)
+    matches = surface.at_minima(ends)  # (N, M)
     distance = np.linalg.norm(ends[:, None, :] - minima[None, :, :], axis=-1)
     basin = np.where(matches, distance, np.inf).argmin(axis=1)
     near = distance.min(axis=1) <= 0.05 * np.ptp(surface.domain)

@@ -44,6 +44,17 @@ class Surface:
         """The global minimum value (the lowest of the known minima)."""
         return min(m[2] for m in self.minima)
 
+    def at_minima(self, points, value_tol: float = 1e-4, gradient_tol: float = 1e-2):
+        """(N, M) numpy bools: point n is still (|∇f| ≤ gradient_tol) at known minimum m's value.
+
+        By value and gradient, not by distance to the listed points: a periodic surface has
+        copies of each minimum outside its domain, and a point that reached one has reached it.
+        """
+        value, gradient = self.value_and_gradient(np.asarray(points, dtype=np.float64))
+        still = np.linalg.norm(gradient, axis=-1) <= gradient_tol
+        levels = np.array([m[2] for m in self.minima])
+        return still[:, None] & (np.abs(value[:, None] - levels[None, :]) <= value_tol)
+
     def value_and_gradient(self, p):
         """f(p) and ∇f(p) in one pass: shapes (...) and (..., 2) for p of shape (..., 2)."""
         return self.terms(p, self.condition)

@@ -23,8 +23,7 @@ from gdpipe.optimizers import OPTIMIZERS as LAB_OPTIMIZER_REGISTRY
 DEVICES = ("auto", "cpu", "cuda")
 AUTO = "auto"  # a surface setting taken from the surface itself (gdpipe.objectives)
 OPTIMIZERS = ("sgd", "adam", "rmsprop")  # keep in step with gdpipe.training
-# The lab's optimizers, in gdpipe.optimizers' order (that module imports torch: too slow here).
-LAB_OPTIMIZERS = tuple(LAB_OPTIMIZER_REGISTRY)
+LAB_OPTIMIZERS = tuple(LAB_OPTIMIZER_REGISTRY)  # the lab's, in gdpipe.optimizers' order
 LOSSES = ("l1", "mse")
 
 

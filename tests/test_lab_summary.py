@@ -9,18 +9,7 @@ import pytest
 from gdpipe import lab_summary
 
 NAN = math.nan
-COLUMNS = [
-    "optimizer",
-    "lr",
-    "start",
-    "x1_start",
-    "x2_start",
-    "x1",
-    "x2",
-    "value",
-    "steps_to_target",
-    "status",
-]
+COLUMNS = lab_summary.RUNS_COLUMNS
 
 
 def _runs(rows: list[tuple]) -> pd.DataFrame:
