@@ -97,6 +97,7 @@ rule all:
         "results/lab/summary.csv",
         "results/metrics/lab.json",
         "results/plots/lab/success.png",
+        "results/provenance.json",
         expand(
             "results/plots/lab/{surface}/{figure}.png",
             surface=LAB.surfaces,
@@ -114,7 +115,8 @@ rule generate_data:
     input:
         code=step_code("generate"),
     output:
-        update("data/{experiment}/dataset.csv"),
+        out=update("data/{experiment}/dataset.csv"),
+        provenance=update("results/provenance/generate_data/{experiment}.json"),
     log:
         "logs/generate_data/{experiment}.log",
     conda:
@@ -125,7 +127,8 @@ rule generate_data:
         file=PARAMS_FILE,
     shell:
         "python -m scripts.generate_data --params {params.file} --experiment {wildcards.experiment}"
-        " --out {output} --log {log}"
+        " --out {output.out} --log {log}"
+        " --provenance {output.provenance}"
 
 
 rule split_data:
@@ -135,6 +138,7 @@ rule split_data:
     output:
         train=update("data/{model}/train.csv"),
         test=update("data/{model}/test.csv"),
+        provenance=update("results/provenance/split_data/{model}.json"),
     log:
         "logs/split_data/{model}.log",
     conda:
@@ -146,6 +150,7 @@ rule split_data:
     shell:
         "python -m scripts.split_data --params {params.file} --experiment {wildcards.model}"
         " --data {input.data} --train {output.train} --test {output.test} --log {log}"
+        " --provenance {output.provenance}"
 
 
 rule descend_surface:
@@ -156,6 +161,7 @@ rule descend_surface:
         trajectories=update("results/surface/trajectories.csv"),
         history=update("results/surface/history.csv"),
         metrics=update("results/metrics/surface.json"),
+        provenance=update("results/provenance/descend_surface.json"),
     log:
         "logs/descend_surface.log",
     benchmark:
@@ -172,6 +178,7 @@ rule descend_surface:
         "python -m scripts.descend --params {params.file} --starts {input.starts}"
         " --trajectories {output.trajectories} --history {output.history}"
         " --metrics {output.metrics} --log {log}"
+        " --provenance {output.provenance}"
 
 
 rule train_model:
@@ -182,6 +189,7 @@ rule train_model:
     output:
         checkpoint=update("results/{model}/checkpoint.pt"),
         history=update("results/{model}/history.csv"),
+        provenance=update("results/provenance/train_model/{model}.json"),
     log:
         "logs/train_model/{model}.log",
     benchmark:
@@ -198,6 +206,7 @@ rule train_model:
         "python -m scripts.train --params {params.file} --experiment {wildcards.model}"
         " --train {input.train} --test {input.test} --checkpoint {output.checkpoint}"
         " --history {output.history} --log {log}"
+        " --provenance {output.provenance}"
 
 
 rule evaluate_model:
@@ -209,6 +218,7 @@ rule evaluate_model:
     output:
         metrics=update("results/metrics/{model}.json"),
         predictions=update("results/{model}/predictions.csv"),
+        provenance=update("results/provenance/evaluate_model/{model}.json"),
     log:
         "logs/evaluate_model/{model}.log",
     conda:
@@ -223,6 +233,7 @@ rule evaluate_model:
         "python -m scripts.evaluate --params {params.file} --experiment {wildcards.model}"
         " --checkpoint {input.checkpoint} --train {input.train} --test {input.test}"
         " --metrics {output.metrics} --predictions {output.predictions} --log {log}"
+        " --provenance {output.provenance}"
 
 
 rule plot_surface:
@@ -233,6 +244,7 @@ rule plot_surface:
     output:
         fit=update("results/plots/surface_trajectories.png"),
         loss=update("results/plots/surface_values.png"),
+        provenance=update("results/provenance/plot/surface.json"),
     log:
         "logs/plot/surface.log",
     conda:
@@ -245,6 +257,7 @@ rule plot_surface:
         "python -m scripts.plot --params {params.file} --experiment surface"
         " --table {input.trajectories} --history {input.history}"
         " --fit-plot {output.fit} --loss-plot {output.loss} --log {log}"
+        " --provenance {output.provenance}"
 
 
 rule plot_quadratic:
@@ -256,6 +269,7 @@ rule plot_quadratic:
     output:
         fit=update("results/plots/quadratic_fit.png"),
         loss=update("results/plots/quadratic_loss.png"),
+        provenance=update("results/provenance/plot/quadratic.json"),
     log:
         "logs/plot/quadratic.log",
     conda:
@@ -268,6 +282,7 @@ rule plot_quadratic:
         "python -m scripts.plot --params {params.file} --experiment quadratic"
         " --table {input.train} {input.test} --history {input.history}"
         " --fit-plot {output.fit} --loss-plot {output.loss} --log {log}"
+        " --provenance {output.provenance}"
 
 
 rule plot_linear:
@@ -279,6 +294,7 @@ rule plot_linear:
     output:
         fit=update("results/plots/linear_fit.png"),
         loss=update("results/plots/linear_loss.png"),
+        provenance=update("results/provenance/plot/linear.json"),
     log:
         "logs/plot/linear.log",
     conda:
@@ -291,6 +307,7 @@ rule plot_linear:
         "python -m scripts.plot --params {params.file} --experiment linear"
         " --table {input.predictions} --metrics {input.metrics} --history {input.history}"
         " --fit-plot {output.fit} --loss-plot {output.loss} --log {log}"
+        " --provenance {output.provenance}"
 
 
 rule summarize:
@@ -300,6 +317,7 @@ rule summarize:
     output:
         csv=update("results/summary.csv"),
         markdown=update("results/summary.md"),
+        provenance=update("results/provenance/summarize.json"),
     log:
         "logs/summarize.log",
     conda:
@@ -310,6 +328,7 @@ rule summarize:
     shell:
         "python -m scripts.summarize --params {params.file} --metrics {input.metrics}"
         " --csv {output.csv} --markdown {output.markdown} --log {log}"
+        " --provenance {output.provenance}"
 
 
 # The optimizer lab: per surface, its starts, one job running every optimizer × lr × start, and
@@ -320,7 +339,8 @@ rule lab_starts:
     input:
         code=step_code("lab_starts"),
     output:
-        update("data/lab/{surface}/starts.csv"),
+        out=update("data/lab/{surface}/starts.csv"),
+        provenance=update("results/provenance/lab_starts/{surface}.json"),
     log:
         "logs/lab_starts/{surface}.log",
     conda:
@@ -331,7 +351,8 @@ rule lab_starts:
         file=PARAMS_FILE,
     shell:
         "python -m scripts.lab_starts --params {params.file} --surface {wildcards.surface}"
-        " --out {output} --log {log}"
+        " --out {output.out} --log {log}"
+        " --provenance {output.provenance}"
 
 
 rule lab_run:
@@ -343,6 +364,7 @@ rule lab_run:
         hits=update("results/lab/{surface}/hits.csv"),
         paths=update("results/lab/{surface}/paths.csv"),
         history=update("results/lab/{surface}/history.csv"),
+        provenance=update("results/provenance/lab_run/{surface}.json"),
     log:
         "logs/lab_run/{surface}.log",
     benchmark:
@@ -359,6 +381,7 @@ rule lab_run:
         "python -m scripts.lab_run --params {params.file} --surface {wildcards.surface}"
         " --starts {input.starts} --runs {output.runs} --hits {output.hits}"
         " --paths {output.paths} --history {output.history} --log {log}"
+        " --provenance {output.provenance}"
 
 
 rule plot_lab_surface:
@@ -370,6 +393,7 @@ rule plot_lab_surface:
     output:
         paths=update("results/plots/lab/{surface}/paths.png"),
         ecdf=update("results/plots/lab/{surface}/ecdf.png"),
+        provenance=update("results/provenance/plot_lab_surface/{surface}.json"),
     log:
         "logs/plot_lab_surface/{surface}.log",
     conda:
@@ -382,6 +406,7 @@ rule plot_lab_surface:
         "python -m scripts.lab_plot --params {params.file} --surface {wildcards.surface}"
         " --runs {input.runs} --hits {input.hits} --paths {input.paths}"
         " --paths-plot {output.paths} --ecdf-plot {output.ecdf} --log {log}"
+        " --provenance {output.provenance}"
 
 
 rule plot_lab_basins:
@@ -389,7 +414,8 @@ rule plot_lab_basins:
         runs="results/lab/{surface}/runs.csv",
         code=step_code("lab_plot"),
     output:
-        update("results/plots/lab/{surface}/basins.png"),
+        out=update("results/plots/lab/{surface}/basins.png"),
+        provenance=update("results/provenance/plot_lab_basins/{surface}.json"),
     log:
         "logs/plot_lab_basins/{surface}.log",
     conda:
@@ -400,7 +426,8 @@ rule plot_lab_basins:
         file=PARAMS_FILE,
     shell:
         "python -m scripts.lab_plot --params {params.file} --surface {wildcards.surface}"
-        " --runs {input.runs} --basins-plot {output} --log {log}"
+        " --runs {input.runs} --basins-plot {output.out} --log {log}"
+        " --provenance {output.provenance}"
 
 
 rule animate_lab_paths:
@@ -409,7 +436,8 @@ rule animate_lab_paths:
         paths="results/lab/{surface}/paths.csv",
         code=step_code("lab_plot"),
     output:
-        update("results/plots/lab/{surface}/paths.gif"),
+        out=update("results/plots/lab/{surface}/paths.gif"),
+        provenance=update("results/provenance/animate_lab_paths/{surface}.json"),
     log:
         "logs/animate_lab_paths/{surface}.log",
     conda:
@@ -420,7 +448,8 @@ rule animate_lab_paths:
         file=PARAMS_FILE,
     shell:
         "python -m scripts.lab_plot --params {params.file} --surface {wildcards.surface}"
-        " --runs {input.runs} --paths {input.paths} --gif {output} --log {log}"
+        " --runs {input.runs} --paths {input.paths} --gif {output.out} --log {log}"
+        " --provenance {output.provenance}"
 
 
 rule plot_lab_learning_rate:
@@ -429,7 +458,8 @@ rule plot_lab_learning_rate:
         history="results/lab/{surface}/history.csv",
         code=step_code("lab_plot"),
     output:
-        update("results/plots/lab/{surface}/learning_rate.png"),
+        out=update("results/plots/lab/{surface}/learning_rate.png"),
+        provenance=update("results/provenance/plot_lab_learning_rate/{surface}.json"),
     log:
         "logs/plot_lab_learning_rate/{surface}.log",
     conda:
@@ -442,7 +472,8 @@ rule plot_lab_learning_rate:
     shell:
         "python -m scripts.lab_plot --params {params.file} --surface {wildcards.surface}"
         " --runs {input.runs} --history {input.history} --optimizer {params.optimizer}"
-        " --lr-plot {output} --log {log}"
+        " --lr-plot {output.out} --log {log}"
+        " --provenance {output.provenance}"
 
 
 rule summarize_lab:
@@ -453,6 +484,7 @@ rule summarize_lab:
         csv=update("results/lab/summary.csv"),
         markdown=update("results/lab/summary.md"),
         metrics=update("results/metrics/lab.json"),
+        provenance=update("results/provenance/summarize_lab.json"),
     log:
         "logs/summarize_lab.log",
     conda:
@@ -464,6 +496,7 @@ rule summarize_lab:
     shell:
         "python -m scripts.lab_summary --params {params.file} --runs {input.runs}"
         " --csv {output.csv} --markdown {output.markdown} --metrics {output.metrics} --log {log}"
+        " --provenance {output.provenance}"
 
 
 rule plot_lab_success:
@@ -471,7 +504,8 @@ rule plot_lab_success:
         summary="results/lab/summary.csv",
         code=step_code("lab_heatmap"),
     output:
-        update("results/plots/lab/success.png"),
+        out=update("results/plots/lab/success.png"),
+        provenance=update("results/provenance/plot_lab_success.json"),
     log:
         "logs/plot_lab_success.log",
     conda:
@@ -482,4 +516,47 @@ rule plot_lab_success:
         file=PARAMS_FILE,
     shell:
         "python -m scripts.lab_plot --params {params.file} --summary {input.summary}"
-        " --heatmap {output} --log {log}"
+        " --heatmap {output.out} --log {log}"
+        " --provenance {output.provenance}"
+
+
+# What every job ran on (the libraries it imported, CPU, torch device), merged over the jobs.
+rule provenance:
+    input:
+        records=[
+            *expand(rules.generate_data.output.provenance, experiment=EXPERIMENTS),
+            *expand(rules.split_data.output.provenance, model=MODELS),
+            rules.descend_surface.output.provenance,
+            *expand(rules.train_model.output.provenance, model=MODELS),
+            *expand(rules.evaluate_model.output.provenance, model=MODELS),
+            rules.plot_surface.output.provenance,
+            rules.plot_quadratic.output.provenance,
+            rules.plot_linear.output.provenance,
+            rules.summarize.output.provenance,
+            *expand(rules.lab_starts.output.provenance, surface=LAB.surfaces),
+            *expand(rules.lab_run.output.provenance, surface=LAB.surfaces),
+            *expand(rules.plot_lab_surface.output.provenance, surface=LAB.surfaces),
+            *expand(
+                rules.plot_lab_basins.output.provenance, surface=LAB_FIGURES["basins"]
+            ),
+            *expand(
+                rules.animate_lab_paths.output.provenance, surface=LAB_FIGURES["gif"]
+            ),
+            *expand(
+                rules.plot_lab_learning_rate.output.provenance,
+                surface=LAB_FIGURES["learning_rate"],
+            ),
+            rules.summarize_lab.output.provenance,
+            rules.plot_lab_success.output.provenance,
+        ],
+        code=step_code("provenance"),
+    output:
+        metrics=update("results/provenance.json"),
+    log:
+        "logs/provenance.log",
+    conda:
+        "envs/gdpipe.yaml"
+    threads: 1
+    shell:
+        "python -m scripts.provenance --records {input.records} --out {output.metrics}"
+        " --log {log}"

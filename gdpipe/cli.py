@@ -19,6 +19,7 @@ def parser(description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--params", default="params.yaml", help="the params file (default: %(default)s)")
     p.add_argument("--log", help="append the step's log here as well as to stderr")
+    p.add_argument("--provenance", help="write what the step ran on here (JSON) once it succeeds")
     return p
 
 
@@ -39,7 +40,8 @@ def _setup_logging(log_file: str | None) -> None:
 
 
 def main(step: Callable[[argparse.Namespace], None], arguments: argparse.ArgumentParser) -> None:
-    """Parse arguments, log, run the step; a GdpipeError becomes one line and exit status 2."""
+    """Parse arguments, log, run the step and record its provenance; a GdpipeError becomes one
+    line and exit status 2."""
     args = arguments.parse_args()
     _setup_logging(args.log)
     try:
@@ -47,6 +49,10 @@ def main(step: Callable[[argparse.Namespace], None], arguments: argparse.Argumen
     except GdpipeError as err:
         log.error("%s", err)
         sys.exit(2)
+    if args.provenance:
+        from gdpipe import io, provenance
+
+        io.write_json(args.provenance, provenance.job_record())
 
 
 class _LogStream:

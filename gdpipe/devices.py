@@ -7,6 +7,7 @@ import os
 
 import torch
 
+from gdpipe import provenance
 from gdpipe.errors import DeviceError
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,7 @@ def resolve_device(name: str) -> torch.device:
     if name not in ("cpu", "cuda"):
         raise DeviceError(f"device = {name!r} is invalid: expected one of 'auto', 'cpu', 'cuda'")
     device = torch.device(name)
+    provenance.note_device(device)
     log.info("using device %s", device)
     return device
 

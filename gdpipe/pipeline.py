@@ -59,7 +59,7 @@ DEVICE_STEPS = ("descend", "train", "evaluate", "lab_run")
 
 # Every script imports these; each step adds the modules it calls.
 # (params.py takes surface and optimizer names, and `auto` values, from their registries.)
-_COMMON = ("__init__", "cli", "errors", "io", "objectives", "optimizers", "params")
+_COMMON = ("__init__", "cli", "errors", "io", "objectives", "optimizers", "params", "provenance")
 # Training and evaluation both rebuild models from params or checkpoints.
 _MODEL_MODULES = (
     "checkpoint",
@@ -82,6 +82,7 @@ _STEP_MODULES = {
     "evaluate": _MODEL_MODULES,
     "plot": ("data", "objectives", "plotting"),  # plotting imports params, already common
     "summarize": ("summary",),
+    "provenance": (),
     # gdpipe.lab imports torch and the engine only inside run_surface: they are lab_run's alone.
     "lab_starts": ("lab", "lab_summary", "objectives"),
     "lab_run": ("descent", "devices", "lab", "lab_summary", "objectives", "optimizers"),
@@ -97,6 +98,7 @@ SCRIPTS = {
     "evaluate": "scripts/evaluate.py",
     "plot": "scripts/plot.py",
     "summarize": "scripts/summarize.py",
+    "provenance": "scripts/provenance.py",
     "lab_starts": "scripts/lab_starts.py",
     "lab_run": "scripts/lab_run.py",
     "lab_plot": "scripts/lab_plot.py",

@@ -58,6 +58,7 @@ OUTPUTS = [
     "results/plots/lab/sincos/basins.png",
     "results/plots/lab/sincos/paths.gif",
     "results/plots/lab/bowl/learning_rate.png",
+    "results/provenance.json",
 ]
 
 

@@ -91,17 +91,11 @@ def _take_turn(lock) -> None:
 def slurm_cluster(tmp_path_factory):
     """A one-node SLURM cluster for the session, stopped at its end whatever happened; then
     none of the daemons it started and none of its jobs' processes may be running."""
-    if os.environ.get("GDPIPE_TEST_SLURM") != "1":
-        # Not yet in .ci/run: it adds ~2 minutes to a suite that must stay under 10.
-        pytest.skip(
-            "the SLURM run is opt-in for now: GDPIPE_TEST_SLURM=1 pytest tests/test_slurm.py "
-            "(root; installs Debian's SLURM if missing; ~2 min)"
-        )
     reason = _why_no_cluster()
     if reason:
         pytest.skip(reason)
     if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
-        pytest.fail("the slurm extra is not installed: pip install -e '.[test,slurm]'")
+        pytest.fail("the SLURM executor plugin is missing: pip install -e '.[test]'")
     state = tmp_path_factory.mktemp("slurm")
     env = {**os.environ, "GDPIPE_SLURM_DIR": str(state)}
     started_pids = {}

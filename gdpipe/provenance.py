@@ -1,0 +1,81 @@
+"""What made an output: the software and hardware a job ran on, written beside its outputs.
+
+Each job records the versions of the libraries it imported, the CPU model and the torch device
+it computed on (with the GPU's name). The `provenance` step merges the records into
+results/provenance.json, a DVC metrics file: `dvc metrics diff` then names what differs between
+two machines' runs. No host names, paths or times: a record changes only with what it describes.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import sys
+from collections import Counter
+from pathlib import Path
+
+# Distribution name -> module name: the libraries whose version can change an output's bytes.
+LIBRARIES = {
+    "numpy": "numpy",
+    "pandas": "pandas",
+    "torch": "torch",
+    "scikit-learn": "sklearn",
+    "matplotlib": "matplotlib",
+}
+
+_devices: set[str] = set()
+
+
+def note_device(device) -> None:
+    """Record a torch device this job computes on (its GPU model for CUDA)."""
+    name = str(device)
+    if device.type == "cuda":
+        import torch
+
+        name = f"{name} ({torch.cuda.get_device_name(device)})"
+    _devices.add(name)
+
+
+def cpu_model() -> str:
+    """The CPU's model name as the OS reports it, or the architecture where it reports none."""
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("model name", "Processor", "cpu model"):
+                return " ".join(value.split())
+    return platform.processor() or platform.machine()
+
+
+def job_record() -> dict[str, str]:
+    """This process's record: Python, CPU, the libraries it imported and the devices it used."""
+    record = {"python": platform.python_version(), "cpu": cpu_model()}
+    for distribution, module in LIBRARIES.items():
+        if module in sys.modules:
+            record[distribution] = importlib.metadata.version(distribution)
+    if "torch" in sys.modules:  # the vector instructions torch's CPU kernels were built for
+        record["torch_cpu_kernels"] = sys.modules["torch"].backends.cpu.get_cpu_capability()
+    if _devices:
+        record["device"] = ", ".join(sorted(_devices))
+    return record
+
+
+def merge(records: dict[str, dict[str, str]]) -> dict[str, str]:
+    """One value per field over every job's record, e.g. {"torch": "2.13.0+cpu", ...}.
+
+    Where jobs disagree (a cluster of mixed nodes) the field lists each value with its number
+    of jobs, most common first: "AMD EPYC 7763 (30 jobs); Intel Xeon 8480 (12 jobs)". Devices
+    also say how many jobs computed on each; "none" where no job used torch.
+    """
+    fields = ["python", "cpu", *LIBRARIES, "torch_cpu_kernels", "device"]
+    merged = {}
+    for field in fields:
+        counts = Counter(r[field] for r in records.values() if field in r)
+        if len(counts) == 1 and field != "device":
+            merged[field] = next(iter(counts))
+        elif counts:
+            ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+            merged[field] = "; ".join(f"{v} ({n} job{'s' * (n != 1)})" for v, n in ranked)
+        elif field == "device":
+            merged[field] = "none"
+    return merged

@@ -1,0 +1,17 @@
+"""Merge every job's provenance record into one file (a DVC metrics file)."""
+
+from gdpipe import cli, io
+from gdpipe.provenance import merge
+
+
+def step(args):
+    merged = merge({path: io.read_json(path) for path in args.records})
+    io.write_json(args.out, merged)
+    cli.log.info("provenance of %d jobs: %s", len(args.records), merged)
+
+
+if __name__ == "__main__":
+    arguments = cli.parser(__doc__)
+    arguments.add_argument("--records", required=True, nargs="+", help="the jobs' records")
+    arguments.add_argument("--out", required=True, help="merged JSON to write")
+    cli.main(step, arguments)
