@@ -221,8 +221,9 @@ def test_repro_runs_every_stage_then_none(small_repo):
 def test_push_then_pull_restores_every_output_and_snakemake_agrees(small_repo, tmp_path):
     repo, _ = small_repo
     before = artifacts(repo)
-    # The small lab (SMALL): the bowl's starts, 4 tables, 3 figures; summary, metrics, heatmap.
-    assert len(before) == 26 + 1 + 4 + 3 + 4
+    # The small lab (SMALL): the bowl's starts, 4 tables, 3 figures; summary, metrics, heatmap;
+    # and a provenance record for each of the 20 jobs, and their merge.
+    assert len(before) == 26 + 1 + 4 + 3 + 4 + 20 + 1
     run(repo, "dvc", "remote", "add", "--local", "-d", "store", str(tmp_path / "remote"))
     run(repo, "dvc", "push")
     # Snakemake never ran here. With DVC up to date, `--touch --forceall` records Snakemake's

@@ -144,13 +144,24 @@ def test_summary_lists_every_metric(runs):
 
 
 def _planned_outputs(project: Path) -> set[str]:
+    """The outputs `snakemake -n` plans, without provenance records: every job re-records its
+    own (results/provenance/<its log's path>.json), and the merge follows any job."""
     out = snakemake(project, "--dry-run", "--cores", "1").stdout
     # Lines read "    output: a.csv (update), b.csv (update)": keep the paths.
-    return {
+    planned = {
         name.removesuffix(" (update)")
         for line in re.findall(r"^\s+output: (.*)$", out, re.M)
         for name in line.split(", ")
     }
+    records = {name for name in planned if name.startswith("results/provenance/")}
+    logs = set(re.findall(r"^\s+log: (\S+)", out, re.M))
+    assert records == {
+        "results/provenance/" + log.removeprefix("logs/").replace(".log", ".json")
+        for log in logs
+        if log != "logs/provenance.log"
+    }
+    assert ("results/provenance.json" in planned) == bool(records)
+    return planned - records - {"results/provenance.json"}
 
 
 def test_rerun_has_nothing_to_do(runs):
