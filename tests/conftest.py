@@ -36,6 +36,19 @@ SMALL = {
 SMALL_LAB = {"lab": {**SMALL["lab"], "surfaces": ["sincos", "bowl"]}}
 
 
+# The longest files (end-to-end runs) first: pytest-xdist hands files to workers in this order,
+# so none of them is left to run alone at the end.
+LONGEST_FIRST = ("test_slurm", "test_dvc", "test_robustness", "test_pipeline", "test_environment")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        name = item.path.stem
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: within a file, the order stays
+
+
 @pytest.fixture
 def default_params() -> dict:
     """params.yaml as shipped, as plain YAML data."""
