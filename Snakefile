@@ -14,6 +14,7 @@ from gdpipe.pipeline import (
     EXPERIMENTS,
     LAB_LR_OPTIMIZER,
     MODELS,
+    descent_threads,
     lab_figure_surfaces,
     run_jobs_with_this_python,
     step_code,
@@ -168,7 +169,7 @@ rule descend_surface:
         "benchmarks/descend_surface.tsv"
     conda:
         "envs/gdpipe.yaml"
-    threads: 1
+    threads: descent_threads(PARAMS.surface.n_starts)
     resources:
         gpu=GPU,
     params:
@@ -371,7 +372,7 @@ rule lab_run:
         "benchmarks/lab_run/{surface}.tsv"
     conda:
         "envs/gdpipe.yaml"
-    threads: 1
+    threads: descent_threads(len(LAB.lrs) * LAB.n_starts)
     resources:
         gpu=GPU,
     params:

@@ -30,13 +30,20 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def make_deterministic(threads: int = 1) -> None:
-    """Same inputs, same bytes: deterministic kernels and a fixed thread count.
+def make_deterministic(threads: int | None = 1) -> None:
+    """Same inputs, same bytes: deterministic kernels and, unless `threads` is None, a fixed
+    intra-op thread count.
 
-    The thread count is fixed, not taken from the scheduler, because a float reduction split
-    over a different number of threads can round differently.
+    Training and evaluation pass 1: a float reduction split over a different number of threads
+    can round differently. The descent engine's work is elementwise, and its reductions (min,
+    an in-order cumsum, integer counts) do not depend on the split, so descent jobs pass None
+    and torch takes its thread count from OMP_NUM_THREADS, which Snakemake sets to the job's
+    `threads:` (or all cores where nothing sets it, as under DVC).
     """
     # cuBLAS needs this set before its first use to be deterministic.
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    torch.use_deterministic_algorithms(True)
-    torch.set_num_threads(threads)
+    # torch.use_deterministic_algorithms would also import torch._inductor to set its flag: 1.5 s
+    # per job for a compiler these jobs never use. The fused descent path sets that flag itself.
+    torch._C._set_deterministic_algorithms(True)
+    if threads is not None:
+        torch.set_num_threads(threads)

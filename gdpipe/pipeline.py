@@ -114,6 +114,18 @@ LAB_LR_SURFACES = ("bowl", "rosenbrock")
 LAB_LR_OPTIMIZER = "sgd"
 
 
+# torch splits an elementwise op over threads only from 32,768 elements (its grain size): a
+# smaller descent job gains nothing from threads and leaves the cores to other jobs; a larger
+# one asks for DESCENT_THREADS (Snakemake grants at most --cores; on SLURM, CPUs per task).
+TORCH_GRAIN = 32_768
+DESCENT_THREADS = 8
+
+
+def descent_threads(runs: int) -> int:
+    """The `threads:` of a descent job that advances `runs` (learning rates × starts) at once."""
+    return DESCENT_THREADS if runs >= TORCH_GRAIN else 1
+
+
 def step_keys(step: str, experiment: str, surface: str | None = None) -> list[str]:
     """Dotted params keys a step reads for an experiment, e.g. ['device', 'linear.lr', ...].
 

@@ -9,7 +9,7 @@ from gdpipe.params import read_params
 
 def step(args):
     params = read_params(args.params)
-    make_deterministic()
+    make_deterministic(threads=None)  # the job's threads: results do not depend on them
     starts = io.read_table(
         args.starts, COLUMNS["surface"], rows=dataset_rows("surface", params.surface)
     )

@@ -12,7 +12,7 @@ def step(args):
     params = read_params(args.params)
     p = params.lab
     device = resolve_device(params.device)
-    make_deterministic()
+    make_deterministic(threads=None)  # the job's threads: results do not depend on them
     starts = io.read_table(args.starts, **lab.TABLES["starts"], rows=(p.n_starts, "lab.n_starts"))
     surface = get_surface(args.surface, p.condition)
     tables = lab.run_surface(

@@ -167,6 +167,28 @@ def test_deterministic_and_stays_in_the_starts_dtype():
             assert value.dtype == torch.float32, name
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_the_thread_count_does_not_change_a_bit(dtype):
+    # Past torch's grain size (32,768 elements) every op is split over the threads; a descent
+    # job takes the threads Snakemake gives it, so its bytes must not depend on them.
+    starts = _starts(100_000, -5.12, 5.12).to(dtype)
+    lrs, targets = [3e-2], [10.0, 1.0, 0.1]  # one row: each reduction is split over threads
+    before = torch.get_num_threads()
+    results = []
+    try:
+        for threads in (1, 2, 3):
+            torch.set_num_threads(threads)
+            results.append(
+                descend("rastrigin", "adam", starts, lrs, 30, targets=targets, n_paths=4)
+            )
+    finally:
+        torch.set_num_threads(before)
+    assert bool((results[0].diverged_step == -1).all())  # every start counts in the reductions
+    for other in results[1:]:
+        for name, value in vars(results[0]).items():
+            assert torch.equal(value.nan_to_num(7.0), getattr(other, name).nan_to_num(7.0)), name
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 def test_no_host_sync_inside_the_loop_on_cuda():
     # Checking the arguments syncs once, before the loop; inside it any sync is an error.

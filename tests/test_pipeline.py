@@ -264,3 +264,25 @@ def test_adding_a_lab_surface_plans_its_jobs_and_the_combined_outputs(runs):
         *(f"results/plots/lab/styblinski_tang/{f}.png" for f in ("paths", "ecdf", "basins")),
     }
     assert _planned_with(project, surfaces=surfaces) == own | LAB_COMBINED
+
+
+def test_big_descent_jobs_ask_for_threads_and_small_ones_leave_the_cores(runs):
+    _, project = runs
+    params_file = project / "params.yaml"
+    original = params_file.read_text()
+    params = yaml.safe_load(original)
+    params["lab"]["n_starts"] = 20_000  # × 2 lrs: past torch's grain size
+    params_file.write_text(yaml.safe_dump(params, sort_keys=False))
+    try:
+        out = snakemake(project, "--dry-run", "--cores", "2", "--forceall").stdout
+    finally:
+        params_file.write_text(original)
+    # A job's block lists "threads: N" when N > 1.
+    threads = {}
+    for block in re.split(r"^(?=rule \w+:)", out, flags=re.M)[1:]:
+        rule = re.match(r"rule (\w+):", block)[1]
+        found = re.search(r"^\s+threads: (\d+)$", block, re.M)
+        threads.setdefault(rule, set()).add(int(found[1]) if found else 1)
+    assert threads["lab_run"] == {2}  # as many as Snakemake has
+    assert threads["descend_surface"] == {1}  # Example 1's few starts
+    assert threads["train_model"] == {1}
