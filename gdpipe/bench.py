@@ -1,0 +1,360 @@
+"""Benchmark gdpipe against the notebook's own code, side by side in one run.
+
+    python -m gdpipe.bench --out bench.csv [--device cpu|cuda] [--cases descent sweep ...]
+
+Run it in the project folder. It prints a table and writes it as CSV with the columns
+case,size,dtype,device,baseline_per_s,gdpipe_per_s,ratio,peak_mib. Each row is measured in a
+fresh Python process: gdpipe first (peak_mib is that process's peak resident memory then,
+interpreter and torch included), then the baseline, and the row fails unless both gave the same
+numbers. Timings are medians of 3 runs where one run takes under 5 s, else one run.
+
+- descent: the notebook's numpy loop (`X = X - lr * gradiente(X)`, keeping every position as
+  it did) against gdpipe's engine, sincos, plain GD, 100 steps; units: point-steps/s.
+- sweep: 64 learning rates in one `descend` against 64 separate calls; identical per-lr results.
+- per_sample: Example 3 with batch_size 1, the notebook's loop against `train_linear`, same data
+  and initial weights; identical final weights; units: samples/s (1/s = time per epoch × size).
+- data_scale: Example 3's linear regression on 10 million samples, batches of 1,000, one epoch;
+  no baseline; units: samples/s.
+- pipeline_cold / pipeline_noop / pipeline_change: `snakemake --cores all` and `dvc repro`
+  (dtype column) on a copy of the project with the default params, from nothing, again, and
+  after `linear.lr` changes; the baseline is `python -c "import torch"`; units: runs/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+COLUMNS = ("case", "size", "dtype", "device", "baseline_per_s", "gdpipe_per_s", "ratio", "peak_mib")
+STEPS = 100  # descent and sweep
+NOTEBOOK_LR = 1e-3  # descenso_gradiente's learning_rate
+
+
+def _timed(run, sync=lambda: None) -> float:
+    """Median seconds of `run()`: 3 runs where one takes under 5 s, else that one."""
+    times = []
+    while len(times) < 3:
+        start = time.perf_counter()
+        run()
+        sync()
+        times.append(time.perf_counter() - start)
+        if times[0] >= 5:
+            break
+    return statistics.median(times)
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+# -- the notebook's code, as it is in ../shared/seed (Example 1 and Example 3) -------------------
+
+
+def _notebook_gradient(x):
+    import numpy as np
+
+    df_x1 = np.cos(x[:, 0]) * np.cos(x[:, 1]) + 0.5 * np.cos(0.5 * x[:, 0]) * np.cos(0.5 * x[:, 1])
+    df_x2 = -np.sin(x[:, 0]) * np.sin(x[:, 1]) - 0.5 * np.sin(0.5 * x[:, 0]) * np.sin(0.5 * x[:, 1])
+    return np.stack([df_x1, df_x2], axis=1)
+
+
+def _notebook_descent(x, steps: int, lr: float):
+    import numpy as np
+
+    trajectories = [x.copy()]
+    for _ in range(steps):
+        x = x - lr * _notebook_gradient(x)
+        trajectories.append(x.copy())
+    return np.array(trajectories)
+
+
+def _notebook_training(model, x_train, y_train, lr: float, epochs: int) -> None:
+    import torch
+    from torch import nn
+
+    loss_fn = nn.L1Loss()
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    # The notebook's model gives (1,) for a 0-d x and y: L1Loss warns about the broadcast.
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Using a target size", UserWarning)
+        for _ in range(epochs):
+            losses = []
+            for x, y in zip(x_train, y_train, strict=True):
+                optimizer.zero_grad()
+                loss = loss_fn(model(x), y)
+                loss.backward()
+                optimizer.step()
+                losses.append(loss.item())
+
+
+# -- the cases, each run in a child process --------------------------------------------------------
+
+
+def _device(name: str):
+    import torch
+
+    from gdpipe.devices import make_deterministic, resolve_device
+
+    make_deterministic(threads=None)
+    device = resolve_device(name)
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    return device, sync
+
+
+def _descent(size: int, dtype: str, device: str) -> dict:
+    import numpy as np
+    import torch
+
+    from gdpipe.descent import descend
+
+    device, sync = _device(device)
+    # The notebook draws float64 starts and runs float64: that is the baseline for both dtypes.
+    starts = np.random.default_rng(0).random((size, 2)) * 10
+    x = torch.tensor(starts, device=device, dtype=getattr(torch, dtype))
+    result = {}
+    seconds = _timed(
+        lambda: result.update(r=descend("sincos", "sgd", x, [NOTEBOOK_LR], STEPS)), sync
+    )
+    peak = _peak_mib()
+    notebook = {}
+    base = _timed(lambda: notebook.update(x=_notebook_descent(starts, STEPS, NOTEBOOK_LR)[-1]))
+    ours = result["r"].final[0].cpu().numpy()
+    tolerance = 1e-12 if dtype == "float64" else 1e-4  # float32: its own rounding, 100 steps
+    if not np.allclose(ours, notebook["x"], rtol=0, atol=tolerance):
+        raise AssertionError(f"descent {size} {dtype}: final positions differ beyond {tolerance}")
+    work = size * STEPS
+    return {"baseline_per_s": work / base, "gdpipe_per_s": work / seconds, "peak_mib": peak}
+
+
+def _sweep(size: int, dtype: str, device: str) -> dict:
+    import torch
+
+    from gdpipe.descent import descend
+
+    device, sync = _device(device)
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(size, 2, generator=g, dtype=getattr(torch, dtype)) * 10).to(device)
+    lrs = torch.logspace(-4, 0, 64, dtype=x.dtype).tolist()
+    batched = {}
+    seconds = _timed(lambda: batched.update(r=descend("sincos", "sgd", x, lrs, STEPS)), sync)
+    peak = _peak_mib()
+    separate = {}
+    base = _timed(
+        lambda: separate.update(r=[descend("sincos", "sgd", x, [lr], STEPS) for lr in lrs]), sync
+    )
+    for k, one in enumerate(separate["r"]):
+        for name in ("final", "final_value", "diverged_step", "mean_value", "min_value"):
+            ours = getattr(batched["r"], name)
+            ours = ours[k : k + 1] if name != "mean_value" and name != "min_value" else ours[:, k]
+            theirs = getattr(one, name)
+            theirs = theirs if name != "mean_value" and name != "min_value" else theirs[:, 0]
+            if not torch.equal(ours.nan_to_num(7.0), theirs.nan_to_num(7.0)):
+                raise AssertionError(f"sweep: lr {lrs[k]} {name} differs from its own run")
+    work = len(lrs) * size * STEPS
+    return {"baseline_per_s": work / base, "gdpipe_per_s": work / seconds, "peak_mib": peak}
+
+
+def _example3(size: int):
+    """Example 3's data (y = 0.7x + 0.3 over `size` points of [0, 1)) as float32 tensors."""
+    import torch
+
+    x = torch.arange(size, dtype=torch.float64).div_(size).float()
+    return x, 0.7 * x + 0.3
+
+
+def _per_sample(size: int, dtype: str, device: str) -> dict:
+    import copy
+
+    import torch
+
+    from gdpipe.models import build_model
+    from gdpipe.training import train_linear
+
+    _device("cpu")  # the notebook's loop is a CPU loop
+    x, y = _example3(size)
+    model = build_model("linear", seed=0)
+    ours, theirs = copy.deepcopy(model), copy.deepcopy(model)
+    epochs = 3
+    seconds = _timed(
+        lambda: train_linear(ours, (x, y), (x[:2], y[:2]), "sgd", "l1", 0.01, epochs, 1)
+    )
+    peak = _peak_mib()
+    ours.load_state_dict(model.state_dict())
+    train_linear(ours, (x, y), (x[:2], y[:2]), "sgd", "l1", 0.01, epochs, 1)
+    base = _timed(lambda: _notebook_training(copy.deepcopy(model), x, y, 0.01, epochs))
+    _notebook_training(theirs, x, y, 0.01, epochs)
+    for name, value in ours.state_dict().items():
+        if not torch.equal(value, theirs.state_dict()[name]):
+            raise AssertionError(f"per_sample: {name} differs from the notebook loop's")
+    work = size * epochs
+    return {"baseline_per_s": work / base, "gdpipe_per_s": work / seconds, "peak_mib": peak}
+
+
+def _data_scale(size: int, dtype: str, device: str) -> dict:
+    from gdpipe.models import build_model
+    from gdpipe.training import train_linear
+
+    device, sync = _device(device)
+    x, y = (t.to(device) for t in _example3(size))
+    model = build_model("linear", seed=0).to(device)
+    start = time.perf_counter()
+    result = train_linear(model, (x, y), (x[:1000], y[:1000]), "sgd", "mse", 0.1, 1, 1000)
+    sync()
+    seconds = time.perf_counter() - start
+    if result.status != "ok":
+        raise AssertionError(f"data_scale: training ended {result.status}")
+    return {"baseline_per_s": math.nan, "gdpipe_per_s": size / seconds, "peak_mib": _peak_mib()}
+
+
+CASES = {
+    "descent": _descent,
+    "sweep": _sweep,
+    "per_sample": _per_sample,
+    "data_scale": _data_scale,
+}
+
+
+# -- the pipeline: whole processes ---------------------------------------------------------------
+
+
+def _project_copy(dest: Path) -> Path:
+    """The working tree as a user would clone it (tracked and unignored files), a git repo."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        if Path(name).is_file():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(name, dest / name)
+    git = ["git", "-c", "user.name=bench", "-c", "user.email=bench@localhost"]
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "bench"]):
+        subprocess.run([*git, *command], cwd=dest, check=True, capture_output=True)
+    return dest
+
+
+def _wall(command: list[str], cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def _pipeline_rows(device: str) -> list[dict]:
+    bin_dir = Path(sys.executable).parent
+    tools = {
+        "snakemake": [str(bin_dir / "snakemake"), "--cores", "all"],
+        "dvc": [str(bin_dir / "dvc"), "repro", "--quiet"],
+    }
+    base = statistics.median(
+        _wall([sys.executable, "-c", "import torch"], Path.cwd()) for _ in range(3)
+    )
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        for tool, command in tools.items():
+            project = _project_copy(Path(scratch) / tool)
+            params = project / "params.yaml"
+            times = {"cold": _wall(command, project), "noop": _wall(command, project)}
+            params.write_text(params.read_text().replace("\n  lr: 0.001", "\n  lr: 0.002", 1))
+            times["change"] = _wall(command, project)
+            for kind, seconds in times.items():
+                rows.append(
+                    {
+                        "case": f"pipeline_{kind}",
+                        "size": 1,
+                        "dtype": tool,
+                        "device": device,
+                        "baseline_per_s": 1 / base,
+                        "gdpipe_per_s": 1 / seconds,
+                        "peak_mib": math.nan,
+                    }
+                )
+    return rows
+
+
+# -- the driver ------------------------------------------------------------------------------------
+
+
+def plan(device: str, cases: list[str]) -> list[tuple[str, int, str]]:
+    """(case, size, dtype) of every in-process row."""
+    descent_sizes = [1_000, 100_000, 1_000_000] + ([10_000_000] if device == "cuda" else [])
+    sizes = {
+        "descent": descent_sizes,
+        "sweep": [1_000],
+        "per_sample": [1_000],
+        "data_scale": [10_000_000],
+    }
+    dtypes = {"descent": ["float64", "float32"], "sweep": ["float64"]}
+    return [
+        (case, size, dtype)
+        for case in cases
+        if case in sizes
+        for size in sizes[case]
+        for dtype in dtypes.get(case, ["float32"])
+    ]
+
+
+def _child(case: str, size: int, dtype: str, device: str) -> dict:
+    """Run one row in a fresh interpreter; its numbers as a dict."""
+    spec = json.dumps([case, size, dtype, device])
+    done = subprocess.run(
+        [sys.executable, "-m", "gdpipe.bench", "--child", spec], capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"{case} {size} {dtype}: failed\n{done.stderr[-3000:]}")
+    row = json.loads(done.stdout.splitlines()[-1])
+    return {"case": case, "size": size, "dtype": dtype, "device": device, **row}
+
+
+def _cell(value) -> str:
+    """Text of a table cell: strings and counts as they are, floats to 4 digits, NaN empty."""
+    if isinstance(value, float):
+        return "" if math.isnan(value) else f"{value:.4g}"
+    return str(value)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", help="CSV file to write")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    cases = [*CASES, "pipeline"]
+    parser.add_argument("--cases", nargs="+", default=cases, choices=cases)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        case, size, dtype, device = json.loads(args.child)
+        print(json.dumps(CASES[case](size, dtype, device)))
+        return
+    rows = [
+        _child(case, size, dtype, args.device)
+        for case, size, dtype in plan(args.device, args.cases)
+    ]
+    if "pipeline" in args.cases:
+        rows += _pipeline_rows(args.device)
+    for row in rows:
+        row["ratio"] = row["gdpipe_per_s"] / row["baseline_per_s"]
+    widths = [max(len(c), 12) for c in COLUMNS]
+    print("  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True)))
+    for row in rows:
+        cells = [_cell(row[c]) for c in COLUMNS]
+        print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)))
+    if args.out:
+        with Path(args.out).open("w", newline="") as out:
+            writer = csv.DictWriter(out, COLUMNS, extrasaction="ignore", lineterminator="\n")
+            writer.writeheader()
+            writer.writerows({c: _cell(v) for c, v in row.items()} for row in rows)
+
+
+if __name__ == "__main__":
+    main()
