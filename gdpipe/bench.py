@@ -26,6 +26,7 @@ import argparse
 import csv
 import json
 import math
+import os
 import resource
 import shutil
 import statistics
@@ -39,6 +40,7 @@ from pathlib import Path
 COLUMNS = ("case", "size", "dtype", "device", "baseline_per_s", "gdpipe_per_s", "ratio", "peak_mib")
 STEPS = 100  # descent and sweep
 NOTEBOOK_LR = 1e-3  # descenso_gradiente's learning_rate
+SCRATCH = "GDPIPE_BENCH_SCRATCH"  # where the driver lets its child processes share results
 
 
 def _timed(run, sync=lambda: None) -> float:
@@ -127,8 +129,17 @@ def _descent(size: int, dtype: str, device: str) -> dict:
         lambda: result.update(r=descend("sincos", "sgd", x, [NOTEBOOK_LR], STEPS)), sync
     )
     peak = _peak_mib()
-    notebook = {}
-    base = _timed(lambda: notebook.update(x=_notebook_descent(starts, STEPS, NOTEBOOK_LR)[-1]))
+    # The notebook's loop is the same for both dtypes: the first row of a size runs it, the
+    # other reuses its end points and time (the driver passes a scratch folder).
+    saved = Path(os.environ.get(SCRATCH, "."), f"notebook-{size}.npz")
+    if SCRATCH in os.environ and saved.exists():
+        with np.load(saved) as kept:
+            notebook, base = {"x": kept["x"]}, float(kept["seconds"])
+    else:
+        notebook = {}
+        base = _timed(lambda: notebook.update(x=_notebook_descent(starts, STEPS, NOTEBOOK_LR)[-1]))
+        if SCRATCH in os.environ:
+            np.savez(saved, x=notebook["x"], seconds=base)
     ours = result["r"].final[0].cpu().numpy()
     tolerance = 1e-12 if dtype == "float64" else 1e-4  # float32: its own rounding, 100 steps
     if not np.allclose(ours, notebook["x"], rtol=0, atol=tolerance):

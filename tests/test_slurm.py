@@ -24,14 +24,10 @@ from tests.conftest import PROJECT_FILES, ROOT, artifacts, environment
 SCRIPT = str(ROOT / "scripts/slurm_local.sh")
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 DAEMONS = ("munged", "slurmctld", "slurmd")
-# The test cluster has no accounting (slurmdbd), so squeue reports job states; and the plugin
-# polls 1 s after a job ends (then 10 s longer each time it finds none ended).
-TEST_CLUSTER_ARGS = (
-    "--slurm-status-command",
-    "squeue",
-    "--slurm-init-seconds-before-status-checks",
-    "1",
-)
+# The plugin's first poll 1 s after a job is submitted (then 10 s longer each time it finds
+# none ended). The test cluster keeps no accounting: profiles/slurm finds that out itself and
+# has the plugin poll squeue, not sacct.
+TEST_CLUSTER_ARGS = ("--slurm-init-seconds-before-status-checks", "1")
 RUN_TIMEOUT = 600  # s: the SLURM run takes ~2 min on 2 cores
 LOCK = Path("/tmp/gdpipe-slurm.lock")  # one local cluster per machine: sessions take turns
 
