@@ -347,10 +347,10 @@ def main(argv: list[str] | None = None) -> None:
         case, size, dtype, device = json.loads(args.child)
         print(json.dumps(CASES[case](size, dtype, device)))
         return
-    rows = [
-        _child(case, size, dtype, args.device)
-        for case, size, dtype in plan(args.device, args.cases)
-    ]
+    with tempfile.TemporaryDirectory() as scratch:
+        os.environ[SCRATCH] = scratch
+        rows = [_child(*row, args.device) for row in plan(args.device, args.cases)]
+        del os.environ[SCRATCH]
     if "pipeline" in args.cases:
         rows += _pipeline_rows(args.device)
     for row in rows:
