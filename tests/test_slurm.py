@@ -168,3 +168,26 @@ def test_every_job_is_a_slurm_job_and_gives_the_bytes_of_a_local_run(
     local, on_slurm = artifacts(default_run), artifacts(project)
     assert sorted(on_slurm) == sorted(local)
     assert [name for name in local if on_slurm[name] != local[name]] == []
+
+
+def test_the_profile_says_what_is_missing_on_a_machine_without_slurm(tmp_path):
+    # A PATH with this environment's programs (snakemake, python) and `which`, no SLURM.
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    if shutil.which("which"):  # the plugin calls it on import
+        (tools / "which").symlink_to(shutil.which("which"))
+    env = {**environment(), "PATH": f"{Path(sys.executable).parent}{os.pathsep}{tools}"}
+    dry = subprocess.run(
+        [SNAKEMAKE, "--profile", "profiles/slurm", "-n"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert dry.returncode != 0
+    last = (dry.stdout + dry.stderr).strip().splitlines()[-1]
+    assert (
+        "no sbatch, squeue, sinfo, scontrol on PATH: this machine is not a SLURM submit host"
+        in last
+    )
