@@ -16,7 +16,7 @@ from gdpipe.descent import descend
 from gdpipe.evaluation import surface_metrics, tensors
 from gdpipe.models import build_model
 from gdpipe.objectives import get_surface
-from gdpipe.params import LinearParams, QuadraticParams, SurfaceParams, as_dict
+from gdpipe.params import LinearParams, QuadraticParams, SurfaceParams
 from gdpipe.training import Progress, TrainResult, train_linear, train_quadratic
 
 
@@ -25,14 +25,15 @@ def run_surface(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
     """Plain gradient descent from every start at once, on the lab's engine (sgd, one lr).
 
-    Returns every start's path (rows stop where a start diverged), the mean and lowest value
-    over the starts still going at each step, and the metrics.
+    Returns the paths of the first `surface.paths` starts (rows stop where a start diverged),
+    the mean and lowest value over all starts still going at each step, and the metrics (of
+    every start): memory and output grow with the starts only through O(N) summaries.
     """
     surface = get_surface(p.name)
     # float64: descent on a surface is about positions, and the notebook ran numpy float64.
     x = torch.tensor(starts[["x1", "x2"]].to_numpy(), dtype=torch.float64, device=device)
     lr = torch.tensor([p.lr], dtype=torch.float64, device=device)
-    result = descend(surface, "sgd", x, lr, p.steps, n_paths=len(x), progress=progress)
+    result = descend(surface, "sgd", x, lr, p.steps, n_paths=p.paths, progress=progress)
     positions = result.path_positions[:, 0].cpu().numpy()  # (S+1, N, 2), NaN once diverged
     values = result.path_values[:, 0].cpu().numpy()  # (S+1, N)
     S, N = values.shape
@@ -49,8 +50,9 @@ def run_surface(
     mean, low = result.mean_value[:, 0].cpu().numpy(), result.min_value[:, 0].cpu().numpy()
     history = pd.DataFrame({"step": np.arange(S), "mean_value": mean, "min_value": low})
     history = history[np.isfinite(mean)]  # no start left: nothing to average
+    start_values = surface.value_and_gradient(x)[0].cpu().numpy()  # what step 0 computes
     metrics = surface_metrics(
-        surface, values[0], result.final[0].cpu().numpy(), result.diverged_step[0].cpu().numpy()
+        surface, start_values, result.final[0].cpu().numpy(), result.diverged_step[0].cpu().numpy()
     )
     metrics["steps_run"] = p.steps
     return trajectories, history, metrics
@@ -88,14 +90,15 @@ def run_training(
     return model, result
 
 
-def checkpoint_info(p, result: TrainResult) -> dict:
-    """The plain values a checkpoint stores beside the weights."""
+def checkpoint_info(config: dict, result: TrainResult) -> dict:
+    """The plain values a checkpoint stores beside the weights; `config` holds the params keys
+    the training step declares (pipeline.step_settings), so it describes the run that made it."""
     return {
         "status": result.status,
         "diverged_step": result.diverged_step,
         "epochs_completed": len(result.history) - 1,
         "optimizer": result.optimizer_state,  # None for the hand-written update
-        "config": as_dict(p),
+        "config": config,
     }
 
 

@@ -92,6 +92,7 @@ class SurfaceParams:
     lr: float = _positive(auto=True)
     low: float = _number(auto=True)
     high: float = _number(auto=True)
+    paths: int = _integer(0)
 
     def resolved(self) -> SurfaceParams:
         """`auto` replaced by the surface's own start square and step size."""
@@ -360,11 +361,6 @@ def read_raw_params(path: str | Path) -> Any:
 def read_params(path: str | Path) -> Params:
     """Read and validate a params file."""
     return validate_params(read_raw_params(path), source=str(path))
-
-
-def as_dict(section) -> dict:
-    """A section as a plain dict (what Snakemake's params and checkpoints store)."""
-    return dataclasses.asdict(section)
 
 
 def _flat(tree: Any, prefix: str = "") -> dict[str, Any]:

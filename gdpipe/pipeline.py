@@ -27,12 +27,12 @@ STEP_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
     # Steps reading a data set also read the keys that fix its row count (a check on it).
     ("split", "quadratic"): ("n_points", "test_size", "split_seed"),
     ("split", "linear"): ("start", "end", "step", "test_size", "split_seed"),
-    ("descend", "surface"): ("name", "n_starts", "lr", "steps"),
+    ("descend", "surface"): ("name", "n_starts", "lr", "steps", "paths"),
     ("train", "quadratic"): ("init_seed", "lr", "epochs"),
     ("train", "linear"): ("seed", "optimizer", "loss", "lr", "epochs", "batch_size"),
     ("evaluate", "quadratic"): (),
     ("evaluate", "linear"): ("loss",),
-    ("plot", "surface"): ("name", "lr", "steps", "low", "high"),
+    ("plot", "surface"): ("name", "n_starts", "lr", "steps", "low", "high"),  # n_starts: title
     ("plot", "quadratic"): (),
     ("plot", "linear"): ("loss",),
     # The lab: one job per surface for its starts, runs and figures; two combine the surfaces.
@@ -78,7 +78,7 @@ _STEP_MODULES = {
     "generate": ("data",),
     "split": ("data",),
     "descend": _MODEL_MODULES,
-    "train": _MODEL_MODULES,
+    "train": (*_MODEL_MODULES, "pipeline"),  # the checkpoint records its step_settings
     "evaluate": _MODEL_MODULES,
     "plot": ("data", "objectives", "plotting"),  # plotting imports params, already common
     "summarize": ("summary",),

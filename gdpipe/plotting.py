@@ -17,6 +17,10 @@ from gdpipe.params import SurfaceParams
 TRAIN, TEST, PREDICTION = "tab:blue", "tab:green", "tab:red"
 
 
+def _starts_shown(shown: int, drawn: int) -> str:
+    return f"{drawn:,} starts" if shown == drawn else f"the first {shown:,} of {drawn:,} starts"
+
+
 def surface_trajectories(surface: Surface, trajectories: pd.DataFrame, p: SurfaceParams) -> Figure:
     """Contour of f with every start's path, its start and end, and the known minima.
 
@@ -63,7 +67,7 @@ def surface_trajectories(surface: Surface, trajectories: pd.DataFrame, p: Surfac
         ylim=(lo, hi),
         xlabel="x1",
         ylabel="x2",
-        title=f"Gradient descent on {surface.formula}\n{first.shape[0]} starts, "
+        title=f"Gradient descent on {surface.formula}\n{_starts_shown(len(first), p.n_starts)}, "
         f"{p.steps} steps, lr={p.lr:g}"
         + (
             f": {len(diverged)} diverged (first at step {int(diverged['step'].min()) + 1})"

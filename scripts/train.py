@@ -8,6 +8,7 @@ from gdpipe.data import COLUMNS
 from gdpipe.devices import make_deterministic, resolve_device
 from gdpipe.experiments import checkpoint_info, run_training
 from gdpipe.params import read_params
+from gdpipe.pipeline import step_settings
 
 
 def step(args):
@@ -30,7 +31,8 @@ def step(args):
             args.experiment,
             result.diverged_step,
         )
-    save_checkpoint(args.checkpoint, args.experiment, model, **checkpoint_info(p, result))
+    config = step_settings(params, "train", args.experiment)
+    save_checkpoint(args.checkpoint, args.experiment, model, **checkpoint_info(config, result))
     io.write_table(args.history, pd.DataFrame(result.history))
     cli.log.info("%s: %s after %d epochs", args.experiment, result.status, len(result.history) - 1)
 

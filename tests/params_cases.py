@@ -225,6 +225,11 @@ PARAMS_CASES = [
         r"lab\.condition = 0 is invalid .*expected a number > 0",
     ),
     (
+        "surface_negative_paths",
+        _set("surface.paths", -1),
+        r"surface\.paths = -1 is invalid .*expected an integer >= 0",
+    ),
+    (
         "lab_negative_paths",
         _set("lab.paths", -1),
         r"lab\.paths = -1 is invalid .*expected an integer >= 0",

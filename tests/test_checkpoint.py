@@ -152,16 +152,24 @@ def test_trained_checkpoint_carries_optimizer_state_and_config(tmp_path, default
     from gdpipe import data
     from gdpipe.experiments import checkpoint_info, run_training
     from gdpipe.params import validate_params
+    from gdpipe.pipeline import step_keys, step_settings
 
-    p = dataclasses.replace(validate_params(default_params).linear, optimizer="adam", epochs=2)
+    params = validate_params(default_params)
+    params = dataclasses.replace(
+        params, linear=dataclasses.replace(params.linear, optimizer="adam", epochs=2)
+    )
+    p = params.linear
     train, test = data.split(data.generate_linear(p), p.test_size, p.split_seed)
     model, result = run_training("linear", p, train, test, torch.device("cpu"), iter)
     path = tmp_path / "linear.pt"
-    save_checkpoint(path, "linear", model, **checkpoint_info(p, result))
+    config = step_settings(params, "train", "linear")
+    save_checkpoint(path, "linear", model, **checkpoint_info(config, result))
     payload = torch.load(path, weights_only=True)
     assert payload["optimizer"]["param_groups"][0]["lr"] == p.lr
     assert int(payload["optimizer"]["state"][0]["step"]) == 2 * len(train)  # one step per sample
     assert payload["epochs_completed"] == 2
-    assert payload["config"]["optimizer"] == "adam"
+    # Exactly the keys training declares: not linear.end, which only shapes the data.
+    assert list(payload["config"]) == step_keys("train", "linear")
+    assert payload["config"]["linear.optimizer"] == "adam"
     resumed = torch.optim.Adam(build_model("linear").parameters(), lr=p.lr)
     resumed.load_state_dict(payload["optimizer"])  # what a resume would do

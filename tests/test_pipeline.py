@@ -286,3 +286,14 @@ def test_big_descent_jobs_ask_for_threads_and_small_ones_leave_the_cores(runs):
     assert threads["lab_run"] == {2}  # as many as Snakemake has
     assert threads["descend_surface"] == {1}  # Example 1's few starts
     assert threads["train_model"] == {1}
+
+
+def test_checkpoints_record_exactly_the_keys_training_declares(runs):
+    import torch
+
+    from gdpipe.pipeline import MODELS, step_keys
+
+    _, project = runs
+    for model in MODELS:
+        payload = torch.load(project / f"results/{model}/checkpoint.pt", weights_only=True)
+        assert list(payload["config"]) == step_keys("train", model), model

@@ -31,7 +31,7 @@ def _split(experiment, p):
 # Example 1 runs on the lab's engine (tests/test_descent.py tests the engine itself).
 def _surface_params(**changes):
     base = {"name": "sincos", "seed": 0, "n_starts": 6, "steps": 50, "lr": 0.1, "low": 0.0}
-    return SurfaceParams(**{**base, "high": 10.0, **changes})
+    return SurfaceParams(**{**base, "high": 10.0, "paths": 100, **changes})
 
 
 def test_example_1_is_plain_gradient_descent_from_every_start():
@@ -47,6 +47,17 @@ def test_example_1_is_plain_gradient_descent_from_every_start():
         np.testing.assert_allclose(history["mean_value"].iloc[step], surface.value(x).mean())
         x = x - 0.3 * surface.gradient(x)
     assert metrics["status"] == "ok"
+
+
+def test_only_the_first_paths_are_kept_and_every_start_is_measured():
+    g = np.random.default_rng(0)
+    starts = pd.DataFrame(g.random((50, 2)) * 10, columns=["x1", "x2"])
+    every, every_history, every_metrics = run_surface(_surface_params(), starts, CPU, iter)
+    few, few_history, few_metrics = run_surface(_surface_params(paths=3), starts, CPU, iter)
+    assert sorted(few["start"].unique()) == [0, 1, 2]
+    pd.testing.assert_frame_equal(few, every[every["start"] < 3].reset_index(drop=True))
+    pd.testing.assert_frame_equal(few_history, every_history)  # over all 50 starts
+    assert few_metrics == every_metrics
 
 
 def test_one_diverging_start_leaves_the_others_and_is_reported():
