@@ -38,7 +38,15 @@ SMALL_LAB = {"lab": {**SMALL["lab"], "surfaces": ["sincos", "bowl"]}}
 
 # The longest files (end-to-end runs) first: pytest-xdist hands files to workers in this order,
 # so none of them is left to run alone at the end.
-LONGEST_FIRST = ("test_slurm", "test_dvc", "test_robustness", "test_pipeline", "test_environment")
+LONGEST_FIRST = (
+    "test_slurm",
+    "test_dvc",
+    "test_robustness",
+    "test_pipeline",
+    "test_environment",
+    "test_scale",
+    "test_bench",
+)
 
 
 def pytest_collection_modifyitems(items):
