@@ -58,6 +58,17 @@ onerror:
         workflow.persistence.started(job)
 
 
+report: "report/workflow.rst"
+
+
+def figure(path, caption, category, subcategory):
+    """An output shown in `snakemake --report results/report.html` with report/<caption>.rst."""
+    shown = dict(
+        caption=f"report/{caption}.rst", category=category, subcategory=subcategory
+    )
+    return update(report(path, **shown))
+
+
 wildcard_constraints:
     experiment="|".join(EXPERIMENTS),
     model="|".join(MODELS),
@@ -243,8 +254,18 @@ rule plot_surface:
         history="results/surface/history.csv",
         code=step_code("plot"),
     output:
-        fit=update("results/plots/surface_trajectories.png"),
-        loss=update("results/plots/surface_values.png"),
+        fit=figure(
+            "results/plots/surface_trajectories.png",
+            "surface_trajectories",
+            "Example 1: surface",
+            PARAMS.surface.name,
+        ),
+        loss=figure(
+            "results/plots/surface_values.png",
+            "surface_values",
+            "Example 1: surface",
+            PARAMS.surface.name,
+        ),
         provenance=update("results/provenance/plot/surface.json"),
     log:
         "logs/plot/surface.log",
@@ -268,8 +289,18 @@ rule plot_quadratic:
         history="results/quadratic/history.csv",
         code=step_code("plot"),
     output:
-        fit=update("results/plots/quadratic_fit.png"),
-        loss=update("results/plots/quadratic_loss.png"),
+        fit=figure(
+            "results/plots/quadratic_fit.png",
+            "quadratic_fit",
+            "Example 2: quadratic",
+            "figures",
+        ),
+        loss=figure(
+            "results/plots/quadratic_loss.png",
+            "quadratic_loss",
+            "Example 2: quadratic",
+            "figures",
+        ),
         provenance=update("results/provenance/plot/quadratic.json"),
     log:
         "logs/plot/quadratic.log",
@@ -293,8 +324,18 @@ rule plot_linear:
         history="results/linear/history.csv",
         code=step_code("plot"),
     output:
-        fit=update("results/plots/linear_fit.png"),
-        loss=update("results/plots/linear_loss.png"),
+        fit=figure(
+            "results/plots/linear_fit.png",
+            "linear_fit",
+            "Example 3: linear",
+            "figures",
+        ),
+        loss=figure(
+            "results/plots/linear_loss.png",
+            "linear_loss",
+            "Example 3: linear",
+            "figures",
+        ),
         provenance=update("results/provenance/plot/linear.json"),
     log:
         "logs/plot/linear.log",
@@ -316,7 +357,7 @@ rule summarize:
         metrics=expand("results/metrics/{experiment}.json", experiment=EXPERIMENTS),
         code=step_code("summarize"),
     output:
-        csv=update("results/summary.csv"),
+        csv=figure("results/summary.csv", "summary", "Summary", "the three examples"),
         markdown=update("results/summary.md"),
         provenance=update("results/provenance/summarize.json"),
     log:
@@ -392,8 +433,15 @@ rule plot_lab_surface:
         paths="results/lab/{surface}/paths.csv",
         code=step_code("lab_plot"),
     output:
-        paths=update("results/plots/lab/{surface}/paths.png"),
-        ecdf=update("results/plots/lab/{surface}/ecdf.png"),
+        paths=figure(
+            "results/plots/lab/{surface}/paths.png",
+            "lab_paths",
+            "The lab",
+            "{surface}",
+        ),
+        ecdf=figure(
+            "results/plots/lab/{surface}/ecdf.png", "lab_ecdf", "The lab", "{surface}"
+        ),
         provenance=update("results/provenance/plot_lab_surface/{surface}.json"),
     log:
         "logs/plot_lab_surface/{surface}.log",
@@ -415,7 +463,12 @@ rule plot_lab_basins:
         runs="results/lab/{surface}/runs.csv",
         code=step_code("lab_plot"),
     output:
-        out=update("results/plots/lab/{surface}/basins.png"),
+        out=figure(
+            "results/plots/lab/{surface}/basins.png",
+            "lab_basins",
+            "The lab",
+            "{surface}",
+        ),
         provenance=update("results/provenance/plot_lab_basins/{surface}.json"),
     log:
         "logs/plot_lab_basins/{surface}.log",
@@ -437,7 +490,9 @@ rule animate_lab_paths:
         paths="results/lab/{surface}/paths.csv",
         code=step_code("lab_plot"),
     output:
-        out=update("results/plots/lab/{surface}/paths.gif"),
+        out=figure(
+            "results/plots/lab/{surface}/paths.gif", "lab_gif", "The lab", "{surface}"
+        ),
         provenance=update("results/provenance/animate_lab_paths/{surface}.json"),
     log:
         "logs/animate_lab_paths/{surface}.log",
@@ -459,7 +514,12 @@ rule plot_lab_learning_rate:
         history="results/lab/{surface}/history.csv",
         code=step_code("lab_plot"),
     output:
-        out=update("results/plots/lab/{surface}/learning_rate.png"),
+        out=figure(
+            "results/plots/lab/{surface}/learning_rate.png",
+            "lab_learning_rate",
+            "The lab",
+            "{surface}",
+        ),
         provenance=update("results/provenance/plot_lab_learning_rate/{surface}.json"),
     log:
         "logs/plot_lab_learning_rate/{surface}.log",
@@ -482,7 +542,7 @@ rule summarize_lab:
         runs=expand("results/lab/{surface}/runs.csv", surface=LAB.surfaces),
         code=step_code("lab_summary"),
     output:
-        csv=update("results/lab/summary.csv"),
+        csv=figure("results/lab/summary.csv", "lab_summary", "Summary", "the lab"),
         markdown=update("results/lab/summary.md"),
         metrics=update("results/metrics/lab.json"),
         provenance=update("results/provenance/summarize_lab.json"),
@@ -505,7 +565,9 @@ rule plot_lab_success:
         summary="results/lab/summary.csv",
         code=step_code("lab_heatmap"),
     output:
-        out=update("results/plots/lab/success.png"),
+        out=figure(
+            "results/plots/lab/success.png", "lab_success", "The lab", "all surfaces"
+        ),
         provenance=update("results/provenance/plot_lab_success.json"),
     log:
         "logs/plot_lab_success.log",

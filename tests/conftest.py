@@ -17,6 +17,7 @@ PROJECT_FILES = (
     "Snakefile",
     "params.yaml",
     "profiles",
+    "report",
     "scripts",
     "gdpipe",
     "envs",

@@ -1,0 +1,37 @@
+"""`snakemake --report` after a run: every figure and summary table, each with its caption."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import snakemake
+
+pytestmark = pytest.mark.slow
+
+# The report's index of results: "path": {"name": ..., ..., "caption": "<rendered RST>", ...}
+RESULT = re.compile(
+    r'"(results/[^"]+)": \{"name": "[^"]*", "filename": "[^"]*", "labels": [^,]*, '
+    r'"size": "[^"]*", "caption": "((?:[^"\\]|\\.)*)"'
+)
+
+
+def test_the_report_shows_every_figure_and_summary_with_a_caption(default_run, tmp_path):
+    report = tmp_path / "report.html"
+    snakemake(default_run, "--report", str(report))
+    shown = dict(RESULT.findall(report.read_text()))
+    figures = {
+        str(path.relative_to(default_run))
+        for path in (default_run / "results/plots").rglob("*")
+        if path.suffix in (".png", ".gif")
+    }
+    assert len(figures) >= 10  # the small lab's too
+    assert set(shown) == figures | {"results/summary.csv", "results/lab/summary.csv"}
+    empty = [path for path, caption in shown.items() if len(caption) < 80]
+    assert empty == [], "captions say what a figure shows and how to read it"
+    # Captions are read from report/<name>.rst: each file there is some result's caption.
+    captions = " ".join(shown.values())
+    for rst in Path("report").glob("*.rst"):
+        if rst.stem != "workflow":
+            first_words = " ".join(rst.read_text().split()[:4])
+            assert first_words in captions.replace("\\n", " "), rst.name
