@@ -164,13 +164,12 @@ def _sweep(size: int, dtype: str, device: str) -> dict:
     base = _timed(
         lambda: separate.update(r=[descend("sincos", "sgd", x, [lr], STEPS) for lr in lrs]), sync
     )
+    per_start, per_step = ("final", "final_value", "diverged_step"), ("mean_value", "min_value")
     for k, one in enumerate(separate["r"]):
-        for name in ("final", "final_value", "diverged_step", "mean_value", "min_value"):
+        for name in per_start + per_step:
             ours = getattr(batched["r"], name)
-            ours = ours[k : k + 1] if name != "mean_value" and name != "min_value" else ours[:, k]
-            theirs = getattr(one, name)
-            theirs = theirs if name != "mean_value" and name != "min_value" else theirs[:, 0]
-            if not torch.equal(ours.nan_to_num(7.0), theirs.nan_to_num(7.0)):
+            ours = ours[k : k + 1] if name in per_start else ours[:, k : k + 1]  # (K, N) | (S+1, K)
+            if not torch.equal(ours.nan_to_num(7.0), getattr(one, name).nan_to_num(7.0)):
                 raise AssertionError(f"sweep: lr {lrs[k]} {name} differs from its own run")
     work = len(lrs) * size * STEPS
     return {"baseline_per_s": work / base, "gdpipe_per_s": work / seconds, "peak_mib": peak}
