@@ -194,18 +194,23 @@ def _per_sample(size: int, dtype: str, device: str) -> dict:
     _device("cpu")  # the notebook's loop is a CPU loop
     x, y = _example3(size)
     model = build_model("linear", seed=0)
-    ours, theirs = copy.deepcopy(model), copy.deepcopy(model)
     epochs = 3
-    seconds = _timed(
-        lambda: train_linear(ours, (x, y), (x[:2], y[:2]), "sgd", "l1", 0.01, epochs, 1)
-    )
+    trained = {}  # each timed run trains a fresh copy; the last copy of each is compared
+
+    def gdpipe_loop():
+        trained["ours"] = copy.deepcopy(model)
+        train_linear(trained["ours"], (x, y), (x[:2], y[:2]), "sgd", "l1", 0.01, epochs, 1)
+
+    def notebook_loop():
+        trained["theirs"] = copy.deepcopy(model)
+        _notebook_training(trained["theirs"], x, y, 0.01, epochs)
+
+    seconds = _timed(gdpipe_loop)
     peak = _peak_mib()
-    ours.load_state_dict(model.state_dict())
-    train_linear(ours, (x, y), (x[:2], y[:2]), "sgd", "l1", 0.01, epochs, 1)
-    base = _timed(lambda: _notebook_training(copy.deepcopy(model), x, y, 0.01, epochs))
-    _notebook_training(theirs, x, y, 0.01, epochs)
-    for name, value in ours.state_dict().items():
-        if not torch.equal(value, theirs.state_dict()[name]):
+    base = _timed(notebook_loop)
+    theirs = trained["theirs"].state_dict()
+    for name, value in trained["ours"].state_dict().items():
+        if not torch.equal(value, theirs[name]):
             raise AssertionError(f"per_sample: {name} differs from the notebook loop's")
     work = size * epochs
     return {"baseline_per_s": work / base, "gdpipe_per_s": work / seconds, "peak_mib": peak}

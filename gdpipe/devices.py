@@ -43,7 +43,7 @@ def make_deterministic(threads: int | None = 1) -> None:
     # cuBLAS needs this set before its first use to be deterministic.
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     # torch.use_deterministic_algorithms would also import torch._inductor to set its flag: 1.5 s
-    # per job for a compiler these jobs never use. The fused descent path sets that flag itself.
+    # per job for a compiler these jobs never use (code that compiles must set that flag).
     torch._C._set_deterministic_algorithms(True)
     if threads is not None:
         torch.set_num_threads(threads)

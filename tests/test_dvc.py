@@ -354,7 +354,7 @@ def _without_machine(lock: dict) -> dict:
     for stage in lock["stages"].values():
         for entry in (*stage.get("deps", []), *stage.get("outs", [])):
             if _names_the_machine(entry["path"]):
-                entry.pop("md5"), entry.pop("size")
+                del entry["md5"], entry["size"]
     return lock
 
 
