@@ -45,5 +45,9 @@ def make_deterministic(threads: int | None = 1) -> None:
     # torch.use_deterministic_algorithms would also import torch._inductor to set its flag: 1.5 s
     # per job for a compiler these jobs never use (code that compiles must set that flag).
     torch._C._set_deterministic_algorithms(True)
+    # With that flag torch also fills every new tensor with NaN before use: a second write of
+    # each result (a third of the descent step's time). Every gdpipe tensor is written before
+    # it is read, so the fill changes no output.
+    torch.utils.deterministic.fill_uninitialized_memory = False
     if threads is not None:
         torch.set_num_threads(threads)

@@ -61,8 +61,9 @@ def _descend(x: Tensor, lr: Tensor, d: Tensor) -> Tensor:
 
 
 def _zeros(*names: str) -> Callable[[Tensor], dict[str, Tensor]]:
-    """An init that starts the named state tensors (torch.optim's names) at zero, shaped like x."""
-    return lambda x: {name: x.new_zeros(x.shape) for name in names}
+    """An init that starts the named state tensors (torch.optim's names) at zero, laid out like x
+    (clone keeps x's strides: the fused engine stores each coordinate contiguously)."""
+    return lambda x: {name: x.clone().zero_() for name in names}
 
 
 def _sgd(x, g, state, lr, t, hyper):

@@ -23,7 +23,12 @@ LIBRARIES = {
     "matplotlib": "matplotlib",
 }
 
-_devices: set[str] = set()
+_notes: dict[str, set[str]] = {}  # field -> the values this job noted
+
+
+def note(field: str, value: str) -> None:
+    """Record how this job computed, e.g. note("descent_engine", "fused"); values accumulate."""
+    _notes.setdefault(field, set()).add(value)
 
 
 def note_device(device) -> None:
@@ -33,7 +38,7 @@ def note_device(device) -> None:
         import torch
 
         name = f"{name} ({torch.cuda.get_device_name(device)})"
-    _devices.add(name)
+    note("device", name)
 
 
 def cpu_model() -> str:
@@ -55,8 +60,8 @@ def job_record() -> dict[str, str]:
             record[distribution] = importlib.metadata.version(distribution)
     if "torch" in sys.modules:  # the vector instructions torch's CPU kernels were built for
         record["torch_cpu_kernels"] = sys.modules["torch"].backends.cpu.get_cpu_capability()
-    if _devices:
-        record["device"] = ", ".join(sorted(_devices))
+    for field, values in sorted(_notes.items()):
+        record[field] = ", ".join(sorted(values))
     return record
 
 
@@ -67,7 +72,7 @@ def merge(records: dict[str, dict[str, str]]) -> dict[str, str]:
     of jobs, most common first: "AMD EPYC 7763 (30 jobs); Intel Xeon 8480 (12 jobs)". Devices
     also say how many jobs computed on each; "none" where no job used torch.
     """
-    fields = ["python", "cpu", *LIBRARIES, "torch_cpu_kernels", "device"]
+    fields = ["python", "cpu", *LIBRARIES, "torch_cpu_kernels", "device", "descent_engine"]
     merged = {}
     for field in fields:
         counts = Counter(r[field] for r in records.values() if field in r)

@@ -6,6 +6,7 @@ import math
 import pytest
 import torch
 
+from gdpipe import descent, provenance
 from gdpipe.descent import descend
 from gdpipe.objectives import get_surface
 from gdpipe.optimizers import OPTIMIZERS, Hyper
@@ -167,8 +168,15 @@ def test_deterministic_and_stays_in_the_starts_dtype():
             assert value.dtype == torch.float32, name
 
 
-@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-def test_the_thread_count_does_not_change_a_bit(dtype):
+@pytest.mark.parametrize(
+    ("dtype", "engine"),
+    [
+        (torch.float64, "eager"),
+        (torch.float32, "eager"),
+        pytest.param(torch.float64, "fused", marks=pytest.mark.slow),  # compiles 3 times
+    ],
+)
+def test_the_thread_count_does_not_change_a_bit(dtype, engine):
     # Past torch's grain size (32,768 elements) every op is split over the threads; a descent
     # job takes the threads Snakemake gives it, so its bytes must not depend on them.
     starts = _starts(100_000, -5.12, 5.12).to(dtype)
@@ -179,7 +187,9 @@ def test_the_thread_count_does_not_change_a_bit(dtype):
         for threads in (1, 2, 3):
             torch.set_num_threads(threads)
             results.append(
-                descend("rastrigin", "adam", starts, lrs, 30, targets=targets, n_paths=4)
+                descend(
+                    "rastrigin", "adam", starts, lrs, 30, targets=targets, n_paths=4, engine=engine
+                )
             )
     finally:
         torch.set_num_threads(before)
@@ -187,6 +197,63 @@ def test_the_thread_count_does_not_change_a_bit(dtype):
     for other in results[1:]:
         for name, value in vars(results[0]).items():
             assert torch.equal(value.nan_to_num(7.0), getattr(other, name).nan_to_num(7.0)), name
+
+
+@pytest.mark.slow  # each case compiles the step (10-30 s on 2 cores)
+@pytest.mark.parametrize(
+    ("name", "optimizer"), [("sincos", "sgd"), ("rosenbrock", "momentum"), ("beale", "adam")]
+)
+def test_the_fused_engine_agrees_with_the_eager_one(name, optimizer):
+    surface = get_surface(name)
+    starts = _starts(301, *surface.domain)  # odd N: the compiled loop's vector tail runs too
+    starts[7] = torch.tensor([2e6, 0.0])  # beyond BOUND: diverged from step 0
+    lrs = [surface.lr, 3 * surface.lr]
+    run = {"targets": [1.0, 1e-2, 1e-5], "n_paths": 4, "hyper": Hyper(momentum=0.8)}
+    eager = descend(name, optimizer, starts, lrs, 80, engine="eager", **run)
+    fused = descend(name, optimizer, starts, lrs, 80, engine="fused", **run)
+    assert bool((eager.diverged_step >= 0).any())
+    assert bool((eager.first_hit >= 0).any())
+    for field, value in vars(eager).items():
+        other = getattr(fused, field)
+        if value.is_floating_point():
+            # The compiler may contract a multiply and an add; near a saddle 80 steps amplify
+            # that last-bit difference (1.5e-10 measured on sincos).
+            torch.testing.assert_close(other, value, rtol=1e-7, atol=1e-9, equal_nan=True)
+        else:
+            assert torch.equal(other, value), field
+
+
+def test_auto_runs_eagerly_where_the_step_cannot_be_compiled(monkeypatch):
+    def no_compiler():
+        def fail(*args):
+            raise RuntimeError("no C++ compiler")
+
+        return fail
+
+    starts = _starts(40, -5.0, 5.0)
+    run = {"targets": [1.0, 1e-3], "n_paths": 3}
+    eager = descend("himmelblau", "adam", starts, [0.01, 0.1], 50, engine="eager", **run)
+    monkeypatch.setattr(descent, "_fused_advance", no_compiler)
+    monkeypatch.setitem(descent.FUSE_FROM, "cpu", 0)  # `auto` would fuse this small run
+    monkeypatch.setattr(provenance, "_notes", {})
+    auto = descend("himmelblau", "adam", starts, [0.01, 0.1], 50, **run)
+    _assert_identical(vars(auto), vars(eager))
+    assert provenance.job_record()["descent_engine"] == "eager"
+    with pytest.raises(RuntimeError, match=r"no C\+\+ compiler"):  # asked for by name: no fallback
+        descend("himmelblau", "adam", starts, [0.01], 5, engine="fused")
+
+
+def test_the_gpu_way_of_finding_first_hits_gives_the_cpu_way_s_steps(monkeypatch):
+    # On a GPU every start is bisected each step (no read-back); on a CPU only those that met
+    # a new target. Both ways run here on the CPU.
+    starts = _starts(500, 0.0, 10.0)
+    run = {"targets": [2.0, 1.0, 0.1, 0.1, 1e-4, 0.0], "n_paths": 0}
+    cpu = descend("sincos", "nesterov", starts, [0.05, 0.3], 150, **run)
+    dense = descent._Hits
+    monkeypatch.setattr(descent, "_Hits", lambda *args, sparse: dense(*args, sparse=False))
+    gpu = descend("sincos", "nesterov", starts, [0.05, 0.3], 150, **run)
+    assert len(set(cpu.first_hit.unique().tolist())) > 10  # many different first steps
+    _assert_identical(vars(cpu), vars(gpu))
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
