@@ -157,7 +157,7 @@ def _stage(job: Job) -> dict:
     # persist: DVC must not delete an output before its stage runs; if the stage then fails
     # (bad params, bad data, a kill), the file may be the only copy (a Snakemake-made workspace
     # never `dvc commit`ed). The scripts replace outputs atomically, so nothing stale survives
-    # a successful run. The price: DVC's run cache skips persistent stages (README, "DVC").
+    # a successful run. The price: DVC's run cache skips persistent stages (docs/dvc.md).
     stage["outs"] = [{out: {"persist": True}} for out in job.outs]
     return stage
 

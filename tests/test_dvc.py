@@ -227,7 +227,7 @@ def test_push_then_pull_restores_every_output_and_snakemake_agrees(small_repo, t
     run(repo, "dvc", "remote", "add", "--local", "-d", "store", str(tmp_path / "remote"))
     run(repo, "dvc", "push")
     # Snakemake never ran here. With DVC up to date, `--touch --forceall` records Snakemake's
-    # metadata (input checksums, params, code) for every output, as the README says to do after
+    # metadata (input checksums, params, code) for every output, as docs/dvc.md says to do after
     # DVC writes files.
     run(repo, "dvc", "status", "--quiet")
     run(repo, "snakemake", "--touch", "--forceall", "--cores", "1")
@@ -408,3 +408,10 @@ def test_snakemake_run_matches_the_committed_dvc_lock(tmp_path):
         committed
     ), hint
     assert UP_TO_DATE in run(repo, "dvc", "status").stdout
+
+    # The README's images are this run's figures, scaled: regenerated, they are the same bytes.
+    before = {path.name: path.read_bytes() for path in (repo / "docs/images").glob("*.png")}
+    run(repo, "python", "scripts/docs_images.py")
+    after = {path.name: path.read_bytes() for path in (repo / "docs/images").glob("*.png")}
+    assert len(after) >= 4
+    assert after == before, "run `python scripts/docs_images.py` after a default run and commit"

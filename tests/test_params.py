@@ -66,7 +66,7 @@ def test_lab_hyperparameters_accept_what_the_optimizers_accept(default_params, k
 
 def test_every_key_is_documented_in_params_yaml():
     # Each key carries a comment on its own line, in its own section, of the shipped file (the
-    # README points there); linear.end and linear.step share linear.start's.
+    # docs point there); linear.end and linear.step share linear.start's.
     section, commented = None, {}
     for line in (ROOT / "params.yaml").read_text().splitlines():
         key, colon, rest = line.partition(":")
