@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from gdpipe.lab_summary import RUNS_COLUMNS, SUMMARY_COLUMNS, best_lrs, summarize_lab
-from gdpipe.objectives import Surface
+from gdpipe.objectives import Surface, get_surface
 from gdpipe.params import LabParams
 
 COCO_TARGETS = tuple(10.0**k for k in range(1, -9, -1))  # Δf = 10^1 … 10^-8, the issue's ECDF
@@ -43,6 +43,13 @@ TABLES = {
     "history": _spec(HISTORY_COLUMNS, ("optimizer",), ("mean_value", "min_value")),
     "summary": _spec(SUMMARY_COLUMNS, ("surface", "optimizer"), ("median_steps", "median_gap")),
 }
+
+
+def lab_surface(name: str, p: LabParams) -> Surface:
+    """The named surface as the lab runs it: the bowl at lab.condition. Only a surface that has
+    a condition reads that key, so changing it re-runs the bowl's jobs alone."""
+    surface = get_surface(name)
+    return surface if surface.condition is None else get_surface(name, p.condition)
 
 
 def generate_starts(surface: Surface, seed: int, n_starts: int) -> pd.DataFrame:

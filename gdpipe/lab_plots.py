@@ -31,23 +31,19 @@ from PIL import Image
 
 from gdpipe.lab_summary import best_lrs, optimizer_order
 from gdpipe.objectives import Surface
-
-# Okabe & Ito (2008), safe for the common colour-vision deficiencies; yellow is left for last.
-OKABE_ITO = ("#E69F00", "#0072B2", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#000000", "#F0E442")
-STYLES = {  # optimizer → (colour, line style): also tells lines apart in greyscale
-    "sgd": ("#D55E00", "-"),
-    "momentum": ("#E69F00", "--"),
-    "nesterov": ("#CC79A7", "-."),
-    "adagrad": ("#009E73", ":"),
-    "rmsprop": ("#56B4E9", "--"),
-    "adam": ("#0072B2", "-"),
-}
-PANEL = (4.4, 4.0)  # inches per panel: every figure is built from this size, default fonts
-PATHS_SIZE = (PANEL[0] * 1.4, PANEL[1] * 1.6)  # a square map above a legend
-
-
-def _style(optimizer: str) -> tuple[str, str]:
-    return STYLES.get(optimizer, ("#000000", (0, (1, 1))))
+from gdpipe.style import (
+    LABEL_FONT,
+    LEGEND_FONT,
+    MAP,
+    MINIMUM,
+    OKABE_ITO,
+    OPTIMIZERS,
+    PANEL,
+    VALUES,
+    WIDE,
+    figure,
+    optimizer_style,
+)
 
 
 def _best_of(best: pd.DataFrame, surface: str) -> dict[str, float]:
@@ -86,7 +82,7 @@ def _contour(ax, surface: Surface, lo: float, hi: float, filled: bool = True) ->
     ax.set(xlim=(lo, hi), ylim=(lo, hi), xlabel="x1", ylabel="x2", aspect="equal")
 
 
-def _minima(ax, surface: Surface, colours=("gold",), label="known minimum") -> None:
+def _minima(ax, surface: Surface, colours=(MINIMUM,), label="known minimum") -> None:
     for i, (m1, m2, _) in enumerate(surface.minima):
         ax.scatter(
             m1,
@@ -156,7 +152,7 @@ def _draw_paths(fig: Figure, surface: Surface, lrs, start, chosen, steps: int):
     )
     artists = {}
     for i, (optimizer, lr) in enumerate(lrs.items()):
-        colour, dash = _style(optimizer)
+        colour, dash = optimizer_style(optimizer)
         # Paths often share a stretch: each is drawn thinner than the one below it.
         width = max(3.5 - 0.4 * i, 1.2)
         label = f"{optimizer} (lr={lr:g})"
@@ -176,7 +172,12 @@ def _draw_paths(fig: Figure, surface: Surface, lrs, start, chosen, steps: int):
         )
         artists[optimizer] = (line, end)
     ax.plot([], [], "X", markersize=9, color="0.3", markeredgecolor="white", label="end")
-    fig.legend(loc="outside lower center", ncols=3, fontsize=9, title="shading: lighter is lower f")
+    fig.legend(
+        loc="outside lower center",
+        ncols=3,
+        fontsize=LEGEND_FONT,
+        title="shading: lighter is lower f",
+    )
     ax.set_title(
         f"{surface.name}: each optimizer at its best lr\nfrom start {start} "
         f"({first['x1']:.2f}, {first['x2']:.2f}), up to {steps} steps"
@@ -198,7 +199,7 @@ def paths_figure(
     """Contour of f with one path per optimizer at its best lr from one common start."""
     lrs, start, chosen = _paths_from(surface, paths, best, start)
     steps = int(paths["step"].max())
-    fig = Figure(figsize=PATHS_SIZE, layout="constrained")
+    fig = figure(MAP)
     _, artists = _draw_paths(fig, surface, lrs, start, chosen, steps)
     _show_until(artists, chosen, steps)
     return fig
@@ -213,11 +214,11 @@ def _ecdf(steps_to_target: pd.Series, grid: np.ndarray) -> np.ndarray:
 def ecdf_figure(surface: Surface, hits: pd.DataFrame, best: pd.DataFrame, steps: int) -> Figure:
     """COCO-style ECDF: share of (start, target) pairs solved by each step, per optimizer."""
     lrs = _best_of(best, surface.name)
-    fig = Figure(figsize=(PANEL[0] * 1.6, PANEL[1]), layout="constrained")
+    fig = figure(WIDE)
     ax = fig.add_subplot()
     grid = np.unique(np.geomspace(1, max(steps, 1), 400).round())
     for optimizer, table in _at_best(hits, lrs).items():
-        colour, dash = _style(optimizer)
+        colour, dash = optimizer_style(optimizer)
         ax.step(
             grid,
             _ecdf(table["steps"], grid),
@@ -242,7 +243,7 @@ def ecdf_figure(surface: Surface, hits: pd.DataFrame, best: pd.DataFrame, steps:
         f"{starts} starts × {len(targets)} targets, {steps} steps; best lr each"
     )
     ax.grid(alpha=0.3, which="both")
-    fig.legend(loc="outside right upper", fontsize=9)
+    fig.legend(loc="outside right upper", fontsize=LEGEND_FONT)
     return fig
 
 
@@ -251,7 +252,7 @@ def success_heatmap(summary: pd.DataFrame, target: float | None = None) -> Figur
     surfaces = list(dict.fromkeys(summary["surface"]))
     cols = min(3, len(surfaces))
     rows = -(-len(surfaces) // cols)
-    fig = Figure(figsize=(PANEL[0] * 1.3 * cols, PANEL[1] * 0.85 * rows), layout="constrained")
+    fig = figure((PANEL[0] * 1.3 * cols, PANEL[1] * 0.85 * rows))
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for ax, surface in zip(axes, surfaces, strict=False):
         table = summary[summary["surface"] == surface]
@@ -259,7 +260,7 @@ def success_heatmap(summary: pd.DataFrame, target: float | None = None) -> Figur
         grid = grid.loc[optimizer_order(grid.index)]
         lost = table.assign(lost=table["diverged"] == table["starts"])
         lost = lost.pivot(index="optimizer", columns="lr", values="lost").loc[grid.index].to_numpy()
-        image = ax.imshow(grid.to_numpy(), cmap="viridis", vmin=0, vmax=1, aspect="auto")
+        image = ax.imshow(grid.to_numpy(), cmap=VALUES, vmin=0, vmax=1, aspect="auto")
         for (i, j), rate in np.ndenumerate(grid.to_numpy()):
             if np.isfinite(rate):
                 ax.text(
@@ -268,7 +269,7 @@ def success_heatmap(summary: pd.DataFrame, target: float | None = None) -> Figur
                     "div" if lost[i, j] else f"{100 * rate:.0f}",
                     ha="center",
                     va="center",
-                    fontsize=8,
+                    fontsize=LABEL_FONT,
                     color="black" if rate > 0.6 else "white",
                 )
         ax.set_xticks(range(grid.shape[1]), [f"{lr:g}" for lr in grid.columns], rotation=45)
@@ -326,7 +327,7 @@ def _basin_handles(surface: Surface, colours) -> list[Line2D]:
         *handles,
         marker("ended at no known minimum", marker="o", mfc="none", mec="0.4"),
         marker("diverged", marker="x", color="black"),
-        marker("known minimum", marker="*", markersize=12, color="0.6", mec="black"),
+        marker("known minimum", marker="*", markersize=12, color=MINIMUM, mec="black"),
     ]
 
 
@@ -335,7 +336,7 @@ def basin_figure(surface: Surface, runs: pd.DataFrame, best: pd.DataFrame) -> Fi
     lrs = _best_of(best, surface.name)
     cols = min(3, len(lrs))
     rows = -(-len(lrs) // cols)
-    fig = Figure(figsize=(PANEL[0] * cols, PANEL[1] * rows + 0.8), layout="constrained")
+    fig = figure((PANEL[0] * cols, PANEL[1] * rows + 0.8))
     axes = fig.subplots(rows, cols, squeeze=False, sharex=True, sharey=True).ravel()
     colours = OKABE_ITO[: len(surface.minima)]
     low, high = surface.domain
@@ -357,7 +358,7 @@ def basin_figure(surface: Surface, runs: pd.DataFrame, best: pd.DataFrame) -> Fi
         handles=_basin_handles(surface, colours),
         loc="outside lower center",
         ncols=3,
-        fontsize=9,
+        fontsize=LEGEND_FONT,
         title="start coloured by the known minimum it ends at (by value, wherever it is)",
     )
     starts = runs["start"].nunique()
@@ -409,7 +410,7 @@ def learning_rate_figure(
     marked × where its last start was lost.
     """
     picks = pick_learning_rates(summary, surface.name, optimizer)
-    fig = Figure(figsize=(PANEL[0] * 1.6, PANEL[1] * 1.2), layout="constrained")
+    fig = figure((WIDE[0], WIDE[1] * 1.2))
     ax = fig.add_subplot()
     mine = summary[(summary["surface"] == surface.name) & (summary["optimizer"] == optimizer)]
     top = 0.0
@@ -440,7 +441,7 @@ def learning_rate_figure(
     )
     ax.grid(alpha=0.3)
     # One column: the three lr labels are long, and two columns overflow the figure's width.
-    fig.legend(loc="outside lower center", ncols=1, fontsize=9)
+    fig.legend(loc="outside lower center", ncols=1, fontsize=LEGEND_FONT)
     return fig
 
 
@@ -450,7 +451,7 @@ def _gif_palette() -> Image.Image:
     An adaptive palette spends itself on the contour's greys and turns thin coloured lines into
     the wrong colours; a fixed one keeps them, and gives every frame the same palette.
     """
-    hexes = [*OKABE_ITO, *(colour for colour, _ in STYLES.values()), "#FFD700"]  # gold: minima
+    hexes = [*OKABE_ITO, *(colour for colour, _ in OPTIMIZERS.values()), MINIMUM]
     colours = [tuple(int(h[i : i + 2], 16) for i in (1, 3, 5)) for h in hexes]
     tints = [tuple((c + g) // 2 for c in rgb) for rgb in colours for g in (255, 128)]
     greys = [(g, g, g) for g in (*range(0, 256, 4), 255)]
@@ -470,7 +471,7 @@ def paths_gif(
     """The paths figure as an animated GIF, steps spaced log-like; same input, same bytes."""
     lrs, start, chosen = _paths_from(surface, paths, best, start)
     steps = int(paths["step"].max())
-    fig = Figure(figsize=PATHS_SIZE, dpi=80, layout="constrained")
+    fig = figure(MAP, dpi=80)
     ax, artists = _draw_paths(fig, surface, lrs, start, chosen, steps)
     canvas = FigureCanvasAgg(fig)
     title = ax.get_title()

@@ -7,12 +7,13 @@ steps that use it). DVC's stages list the same keys and files.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 from pathlib import Path
 
 from gdpipe.objectives import SURFACES
-from gdpipe.params import LabParams, Params
+from gdpipe.params import LabParams, Params, read_params
 
 EXPERIMENTS = ("surface", "quadratic", "linear")
 MODELS = ("quadratic", "linear")
@@ -52,14 +53,25 @@ STEP_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
         "paths",
     ),
     ("lab_plot", "lab"): ("steps", "condition"),  # the ECDF's x axis; the bowl's contour
-    ("lab_summary", "lab"): ("surfaces",),  # names the runs files, in order
+    ("lab_summary", "lab"): ("surfaces", "optimizers"),  # the runs files' and rows' order
     ("lab_heatmap", "lab"): ("target",),  # its title
 }
 DEVICE_STEPS = ("descend", "train", "evaluate", "lab_run")
 
 # Every script imports these; each step adds the modules it calls.
 # (params.py takes surface and optimizer names, and `auto` values, from their registries.)
-_COMMON = ("__init__", "cli", "errors", "io", "objectives", "optimizers", "params", "provenance")
+# (Scripts read params through pipeline.read_step_params.)
+_COMMON = (
+    "__init__",
+    "cli",
+    "errors",
+    "io",
+    "objectives",
+    "optimizers",
+    "params",
+    "pipeline",
+    "provenance",
+)
 # Training and evaluation both rebuild models from params or checkpoints.
 _MODEL_MODULES = (
     "checkpoint",
@@ -73,14 +85,14 @@ _MODEL_MODULES = (
     "optimizers",
     "training",
 )
-_LAB_PLOT_MODULES = ("lab", "lab_plots", "lab_summary", "objectives")
+_LAB_PLOT_MODULES = ("lab", "lab_plots", "lab_summary", "objectives", "style")
 _STEP_MODULES = {
     "generate": ("data",),
     "split": ("data",),
     "descend": _MODEL_MODULES,
-    "train": (*_MODEL_MODULES, "pipeline"),  # the checkpoint records its step_settings
+    "train": _MODEL_MODULES,
     "evaluate": _MODEL_MODULES,
-    "plot": ("data", "objectives", "plotting"),  # plotting imports params, already common
+    "plot": ("data", "objectives", "plotting", "style"),  # plotting imports params, already common
     "summarize": ("summary",),
     "provenance": (),
     # gdpipe.lab imports torch and the engine only inside run_surface: they are lab_run's alone.
@@ -148,6 +160,46 @@ def step_settings(params: Params, step: str, experiment: str, surface: str | Non
             value = getattr(value, part)
         settings[dotted] = value
     return settings
+
+
+class UndeclaredKeyError(RuntimeError):
+    """A step read a params key it does not declare: a bug, since neither Snakemake nor DVC
+    would re-run the step when that key changes."""
+
+
+class StepParams:
+    """Params as one step may read them: the keys of step_keys and nothing else.
+
+    Sections come back as views too; a property (linear.n_points) is computed through the view,
+    so the keys it reads must be declared as well.
+    """
+
+    def __init__(self, values, keys: list[str], step: str, prefix: str = ""):
+        self._values, self._keys, self._step, self._prefix = values, keys, step, prefix
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        dotted = self._prefix + name
+        value = getattr(self._values, name)
+        if dataclasses.is_dataclass(value):  # a section: its keys are checked one by one
+            return StepParams(value, self._keys, self._step, f"{dotted}.")
+        if isinstance(getattr(type(self._values), name, None), property):
+            return getattr(type(self._values), name).fget(self)
+        if dotted not in self._keys:
+            raise UndeclaredKeyError(
+                f"step {self._step!r} read {dotted}, which it does not declare: add it to "
+                f"gdpipe.pipeline.STEP_KEYS (it declares {', '.join(self._keys) or 'nothing'})"
+            )
+        return value
+
+
+def read_step_params(
+    path: str | Path, step: str, experiment: str, surface: str | None = None
+) -> StepParams:
+    """The params file, validated in full, as `step` for `experiment` (and a lab surface) may
+    read it: see StepParams."""
+    return StepParams(read_params(path), step_keys(step, experiment, surface), step)
 
 
 def lab_figure_surfaces(lab: LabParams) -> dict[str, list[str]]:

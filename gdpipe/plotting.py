@@ -13,8 +13,20 @@ from matplotlib.ticker import MaxNLocator
 
 from gdpipe.objectives import Surface
 from gdpipe.params import SurfaceParams
-
-TRAIN, TEST, PREDICTION = "tab:blue", "tab:green", "tab:red"
+from gdpipe.style import (
+    BLUE,
+    LABEL_FONT,
+    MAP_WITH_BAR,
+    MINIMUM,
+    PANEL,
+    PREDICTION,
+    TEST,
+    TRAIN,
+    VALUES,
+    VERMILLION,
+    WIDE,
+    figure,
+)
 
 
 def _starts_shown(shown: int, drawn: int) -> str:
@@ -27,7 +39,7 @@ def surface_trajectories(surface: Surface, trajectories: pd.DataFrame, p: Surfac
     The view covers the start square [low, high]^2 and the surface's domain, widened to follow
     paths that leave them by up to one square's width (an escaping path is cut at the edge).
     """
-    fig = Figure(figsize=(7.5, 6.5), layout="constrained")
+    fig = figure(MAP_WITH_BAR)
     ax = fig.add_subplot()
     low, high = p.low, p.high
     span = high - low
@@ -40,7 +52,7 @@ def surface_trajectories(surface: Surface, trajectories: pd.DataFrame, p: Surfac
     values = surface.value(np.stack([x1, x2], axis=-1))
     # Levels at quantiles: a surface spanning decades (Rosenbrock) still shows its valleys.
     levels = np.unique(np.quantile(values, np.linspace(0, 1, 31)))
-    filled = ax.contourf(x1, x2, values, levels=levels, cmap="viridis")
+    filled = ax.contourf(x1, x2, values, levels=levels, cmap=VALUES)
     fig.colorbar(filled, ax=ax, label="f(x1, x2)")
     for _, path in trajectories.groupby("start", sort=True):
         ax.plot(path["x1"], path["x2"], color="white", linewidth=0.8, alpha=0.8)
@@ -49,7 +61,8 @@ def surface_trajectories(surface: Surface, trajectories: pd.DataFrame, p: Surfac
     last = trajectories.groupby("start", sort=True).tail(1)  # a diverged start stops early
     diverged = last[last["step"] < p.steps]
     ax.scatter(first["x1"], first["x2"], s=18, facecolors="none", edgecolors="white", label="start")
-    ax.scatter(last["x1"], last["x2"], s=18, color=PREDICTION, zorder=3, label="end")
+    # Ends above the stars: most paths end on a known minimum, and both must show.
+    ax.scatter(last["x1"], last["x2"], s=18, color=PREDICTION, zorder=5, label="end")
     minima = np.array([m[:2] for m in surface.minima])
     inside = ((minima >= lo) & (minima <= hi)).all(axis=1)
     ax.scatter(
@@ -57,7 +70,7 @@ def surface_trajectories(surface: Surface, trajectories: pd.DataFrame, p: Surfac
         minima[inside, 1],
         marker="*",
         s=120,
-        color="gold",
+        color=MINIMUM,
         edgecolors="black",
         zorder=4,
         label="known minimum",
@@ -81,10 +94,10 @@ def surface_trajectories(surface: Surface, trajectories: pd.DataFrame, p: Surfac
 
 def surface_values(history: pd.DataFrame) -> Figure:
     """Mean and lowest f over all starts at each step."""
-    fig = Figure(figsize=(6.5, 4), layout="constrained")
+    fig = figure(WIDE)
     ax = fig.add_subplot()
-    ax.plot(history["step"], history["mean_value"], label="mean over starts")
-    ax.plot(history["step"], history["min_value"], label="lowest over starts")
+    ax.plot(history["step"], history["mean_value"], color=BLUE, label="mean over starts")
+    ax.plot(history["step"], history["min_value"], color=VERMILLION, label="lowest over starts")
     ax.set(xlabel="step", ylabel="f(x1, x2)", title="Surface value during descent")
     ax.grid(alpha=0.3)
     ax.legend()
@@ -93,7 +106,7 @@ def surface_values(history: pd.DataFrame) -> Figure:
 
 def loss_curves(history: pd.DataFrame, title: str, loss_name: str) -> Figure:
     """Train and test loss per epoch, log scale when the losses span decades."""
-    fig = Figure(figsize=(6.5, 4), layout="constrained")
+    fig = figure(WIDE)
     ax = fig.add_subplot()
     ax.plot(history["epoch"], history["train_loss"], marker=".", color=TRAIN, label="train")
     ax.plot(history["epoch"], history["test_loss"], marker=".", color=TEST, label="test")
@@ -115,7 +128,7 @@ def quadratic_panels(
     picks = np.unique(np.linspace(0, len(history) - 1, min(panels, len(history))).round())
     cols = min(3, len(picks))
     rows = -(-len(picks) // cols)
-    fig = Figure(figsize=(4 * cols, 3.2 * rows), layout="constrained")
+    fig = figure((PANEL[0] * cols, PANEL[1] * 0.8 * rows))
     axes = fig.subplots(rows, cols, sharex=True, sharey=True, squeeze=False).ravel()
     t = np.linspace(
         min(train["t"].min(), test["t"].min()), max(train["t"].max(), test["t"].max()), 200
@@ -125,7 +138,7 @@ def quadratic_panels(
         ax.scatter(train["t"], train["speed"], s=14, color=TRAIN, label="train")
         ax.scatter(test["t"], test["speed"], s=14, color=TEST, label="test")
         ax.plot(t, row["a"] * t**2 + row["b"] * t + row["c"], color=PREDICTION, label="model")
-        ax.set_title(f"epoch {int(row['epoch'])}: train MSE {row['train_loss']:.3g}", fontsize=10)
+        ax.set_title(f"epoch {int(row['epoch'])}: train MSE {row['train_loss']:.3g}")
         ax.grid(alpha=0.3)
     for ax in axes[len(picks) :]:
         ax.set_visible(False)
@@ -137,14 +150,14 @@ def quadratic_panels(
     speeds = np.concatenate([train["speed"], test["speed"]])
     margin = 0.25 * (speeds.max() - speeds.min())
     axes[0].set_ylim(speeds.min() - margin, speeds.max() + margin)
-    axes[0].legend(fontsize=8)
+    axes[0].legend(fontsize=LABEL_FONT)
     fig.suptitle("Quadratic a·t² + b·t + c fitted by hand-written gradient steps")
     return fig
 
 
 def linear_fit(predictions: pd.DataFrame, metrics: dict) -> Figure:
     """The notebook's three-colour plot: train data, test data, predictions on the test inputs."""
-    fig = Figure(figsize=(6.5, 4.5), layout="constrained")
+    fig = figure(WIDE)
     ax = fig.add_subplot()
     train, test = (predictions[predictions["split"] == s] for s in ("train", "test"))
     ax.scatter(train["x"], train["y"], s=12, color=TRAIN, label="train data")

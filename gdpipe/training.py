@@ -7,6 +7,7 @@ the 1-based step, so a bad learning rate ends one experiment cleanly instead of 
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -38,7 +39,10 @@ class TrainResult:
 
 
 def _finite(model: nn.Module, loss: torch.Tensor) -> bool:
-    return bool(torch.isfinite(loss)) and all(torch.isfinite(p).all() for p in model.parameters())
+    """Every loss value and every weight is finite."""
+    return bool(torch.isfinite(loss).all()) and all(
+        torch.isfinite(p).all() for p in model.parameters()
+    )
 
 
 def _record(result: TrainResult, row: dict, step: int) -> bool:
@@ -123,23 +127,39 @@ def train_linear(
         ):
             return result
         for epoch in progress(range(1, epochs + 1)):
-            batch_losses = []
-            for i in range(0, len(x), batch_size):
-                step += 1
-                opt.zero_grad()
-                batch_loss = loss_fn(model(x[i : i + batch_size]), y[i : i + batch_size])
-                batch_loss.backward()
-                opt.step()
-                if not _finite(model, batch_loss):
-                    result.diverge(step)
-                    return result
-                batch_losses.append(batch_loss.detach())
+            # Checking every step costs as much as the step itself at batch size 1. An epoch
+            # runs unchecked and is checked at its end (a non-finite weight never turns finite
+            # again); only an epoch that went bad runs again from its start, checking each step.
+            saved = copy.deepcopy((model.state_dict(), opt.state_dict()))
+            batch_losses = _epoch(model, opt, loss_fn, x, y, batch_size)
+            if not _finite(model, torch.stack(batch_losses)):
+                model.load_state_dict(saved[0])
+                opt.load_state_dict(saved[1])
+                bad = _epoch(model, opt, loss_fn, x, y, batch_size, until_non_finite=True)
+                result.diverge(step + len(bad))
+                return result
+            step += len(batch_losses)
             train_loss = torch.stack(batch_losses).mean().item()
             if not _record(result, _linear_row(model, epoch, train_loss, test, loss_fn), step):
                 break
         return result
     finally:  # however training ended, keep the optimizer's state beside the weights
         result.optimizer_state = opt.state_dict()
+
+
+def _epoch(model, opt, loss_fn, x, y, batch_size, until_non_finite=False) -> list[torch.Tensor]:
+    """One pass over the batches in order: the batch losses (up to the first non-finite loss
+    or weight, that step included, if until_non_finite)."""
+    batch_losses = []
+    for i in range(0, len(x), batch_size):
+        opt.zero_grad()
+        batch_loss = loss_fn(model(x[i : i + batch_size]), y[i : i + batch_size])
+        batch_loss.backward()
+        opt.step()
+        batch_losses.append(batch_loss.detach())
+        if until_non_finite and not _finite(model, batch_loss):
+            break
+    return batch_losses
 
 
 def _linear_row(model, epoch, train_loss, test, loss_fn) -> dict:

@@ -4,11 +4,11 @@ from gdpipe import cli, io
 from gdpipe.data import COLUMNS, dataset_rows
 from gdpipe.devices import make_deterministic, resolve_device
 from gdpipe.experiments import run_surface
-from gdpipe.params import read_params
+from gdpipe.pipeline import read_step_params
 
 
 def step(args):
-    params = read_params(args.params)
+    params = read_step_params(args.params, "descend", "surface")
     make_deterministic(threads=None)  # the job's threads: results do not depend on them
     starts = io.read_table(
         args.starts, COLUMNS["surface"], rows=dataset_rows("surface", params.surface)

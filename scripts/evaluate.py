@@ -6,11 +6,11 @@ from gdpipe.data import COLUMNS
 from gdpipe.devices import make_deterministic, resolve_device
 from gdpipe.evaluation import evaluate_model
 from gdpipe.experiments import loss_name
-from gdpipe.params import read_params
+from gdpipe.pipeline import read_step_params
 
 
 def step(args):
-    params = read_params(args.params)
+    params = read_step_params(args.params, "evaluate", args.experiment)
     make_deterministic()
     model, info = load_checkpoint(args.checkpoint, expected_model=args.experiment)
     splits = {

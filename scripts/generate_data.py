@@ -1,11 +1,11 @@
 """Generate one experiment's synthetic data set from its params section."""
 
 from gdpipe import cli, data, io
-from gdpipe.params import read_params
+from gdpipe.pipeline import read_step_params
 
 
 def step(args):
-    p = getattr(read_params(args.params), args.experiment)
+    p = getattr(read_step_params(args.params, "generate", args.experiment), args.experiment)
     frame = data.generate(args.experiment, p)
     io.write_table(args.out, frame)
     cli.log.info("wrote %d rows to %s", len(frame), args.out)

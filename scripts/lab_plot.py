@@ -3,17 +3,17 @@ success heatmap of every surface from the lab summary."""
 
 from gdpipe import cli, io, lab, lab_plots
 from gdpipe.lab_summary import best_lrs, summarize_lab
-from gdpipe.objectives import get_surface
-from gdpipe.params import read_params
+from gdpipe.pipeline import read_step_params
 
 
 def step(args):
-    p = read_params(args.params).lab
+    step_name = "lab_heatmap" if args.heatmap else "lab_plot"
+    p = read_step_params(args.params, step_name, "lab", args.surface).lab
     if args.heatmap:
         summary = io.read_table(args.summary, **lab.TABLES["summary"])
         io.save_figure(args.heatmap, lab_plots.success_heatmap(summary, p.target))
         return
-    surface = get_surface(args.surface, p.condition)
+    surface = lab.lab_surface(args.surface, p)
     tables = {
         name: io.read_table(path, **lab.TABLES[name])
         for name in ("runs", "hits", "paths", "history")

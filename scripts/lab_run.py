@@ -2,19 +2,18 @@
 
 from gdpipe import cli, io, lab
 from gdpipe.devices import make_deterministic, resolve_device
-from gdpipe.objectives import get_surface
-from gdpipe.params import read_params
+from gdpipe.pipeline import read_step_params
 
 OUTPUTS = ("runs", "hits", "paths", "history")
 
 
 def step(args):
-    params = read_params(args.params)
+    params = read_step_params(args.params, "lab_run", "lab", args.surface)
     p = params.lab
     device = resolve_device(params.device)
     make_deterministic(threads=None)  # the job's threads: results do not depend on them
     starts = io.read_table(args.starts, **lab.TABLES["starts"], rows=(p.n_starts, "lab.n_starts"))
-    surface = get_surface(args.surface, p.condition)
+    surface = lab.lab_surface(args.surface, p)
     tables = lab.run_surface(
         surface, starts, p, device, lambda optimizer: cli.progress(f"{surface.name} {optimizer}")
     )

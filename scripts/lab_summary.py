@@ -3,11 +3,11 @@
 from gdpipe import cli, io, lab
 from gdpipe.errors import DataError
 from gdpipe.lab_summary import best_lrs, lab_markdown, lab_metrics, summarize_lab
-from gdpipe.params import read_params
+from gdpipe.pipeline import read_step_params
 
 
 def step(args):
-    p = read_params(args.params).lab
+    p = read_step_params(args.params, "lab_summary", "lab").lab
     if len(args.runs) != len(p.surfaces):
         raise DataError(
             f"--runs: {len(args.runs)} files for the {len(p.surfaces)} lab.surfaces; after "

@@ -3,7 +3,7 @@
 from gdpipe import cli, io, plotting
 from gdpipe.data import COLUMNS
 from gdpipe.objectives import get_surface
-from gdpipe.params import read_params
+from gdpipe.pipeline import read_step_params
 
 HISTORY_COLUMNS = {
     "surface": ("step", "mean_value", "min_value"),
@@ -13,7 +13,7 @@ HISTORY_COLUMNS = {
 
 
 def step(args):
-    params = read_params(args.params)
+    params = read_step_params(args.params, "plot", args.experiment)
     e = args.experiment
     history = io.read_table(args.history, HISTORY_COLUMNS[e])
     if e == "surface":

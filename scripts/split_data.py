@@ -1,11 +1,11 @@
 """Split one experiment's data set into train and test tables with scikit-learn."""
 
 from gdpipe import cli, data, io
-from gdpipe.params import read_params
+from gdpipe.pipeline import read_step_params
 
 
 def step(args):
-    p = getattr(read_params(args.params), args.experiment)
+    p = getattr(read_step_params(args.params, "split", args.experiment), args.experiment)
     frame = io.read_table(
         args.data,
         data.COLUMNS[args.experiment],

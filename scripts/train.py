@@ -7,12 +7,11 @@ from gdpipe.checkpoint import save_checkpoint
 from gdpipe.data import COLUMNS
 from gdpipe.devices import make_deterministic, resolve_device
 from gdpipe.experiments import checkpoint_info, run_training
-from gdpipe.params import read_params
-from gdpipe.pipeline import step_settings
+from gdpipe.pipeline import read_step_params, step_settings
 
 
 def step(args):
-    params = read_params(args.params)
+    params = read_step_params(args.params, "train", args.experiment)
     p = getattr(params, args.experiment)
     make_deterministic()
     train = io.read_table(args.train, COLUMNS[args.experiment], min_rows=2)

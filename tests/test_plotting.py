@@ -5,8 +5,10 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.collections import PathCollection
+from matplotlib.colors import to_hex
 
-from gdpipe import plotting
+from gdpipe import plotting, style
 from gdpipe.objectives import get_surface
 from gdpipe.params import validate_params
 
@@ -120,3 +122,44 @@ def test_linear_fit_is_the_three_colour_plot(metrics, title):
         "test data",
         "predictions (test)",
     ]
+
+
+def _data_colours(fig) -> set[str]:
+    """Hex colours of every line and marker drawn (contour fills and colour bars aside)."""
+    found = set()
+    for ax in fig.axes:
+        for line in ax.get_lines():
+            found |= {to_hex(line.get_color()), to_hex(line.get_markerfacecolor())}
+        for collection in ax.collections:
+            if isinstance(collection, PathCollection):  # scatter markers
+                colours = [*collection.get_facecolor(), *collection.get_edgecolor()]
+                found |= {to_hex(c) for c in colours if c[3] > 0}
+    return found
+
+
+def test_example_figures_draw_in_the_shared_palette(params):
+    # gdpipe.style's colour-blind-safe colours, the minima's gold, and white or black for marks
+    # on a map: never matplotlib's default cycle.
+    allowed = {*style.OKABE_ITO, style.MINIMUM, "#ffffff", "#000000"}
+    surface = plotting.surface_trajectories(get_surface("sincos"), _trajectories(4), params.surface)
+    history = pd.DataFrame({"epoch": [0, 1], "train_loss": [2.0, 1.0], "test_loss": [2.0, 1.5]})
+    data = pd.DataFrame({"t": [0.0, 1.0, 2.0], "speed": [0.0, 1.0, 4.0]})
+    fit = history.assign(a=1.0, b=0.0, c=0.0)
+    predictions = pd.DataFrame(
+        {"x": [0.0, 1.0], "y": [0.3, 1.0], "split": ["train", "test"], "prediction": [0.3, 1.0]}
+    )
+    figures = [
+        surface,
+        plotting.loss_curves(history, "loss", "MSE"),
+        plotting.surface_values(
+            history.rename(columns={"epoch": "step"}).assign(
+                mean_value=[1.0, 0.5], min_value=[0.5, 0.1]
+            )
+        ),
+        plotting.quadratic_panels(data, data, fit, panels=2),
+        plotting.linear_fit(predictions, {"status": "ok", "weight": 0.7, "bias": 0.3}),
+    ]
+    for fig in figures:
+        colours = _data_colours(fig)
+        assert colours - {c.lower() for c in allowed} == set(), fig.axes[0].get_title()
+        assert len(colours) >= 2

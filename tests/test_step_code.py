@@ -3,12 +3,13 @@ declared modules changes, so a module a step imports but does not declare would 
 change go unnoticed."""
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
-from gdpipe.pipeline import SCRIPTS, step_code
-from tests.conftest import ROOT
+from gdpipe.pipeline import SCRIPTS, UndeclaredKeyError, read_step_params, step_code
+from tests.conftest import ROOT, write_params
 
 
 def _imported_gdpipe_modules(path: Path, everywhere: bool) -> set[str]:
@@ -43,3 +44,38 @@ def test_a_step_declares_every_gdpipe_module_it_runs(step):
     declared = {Path(p).stem for p in step_code(step) if p.startswith("gdpipe/")}
     missing = _closure(ROOT / SCRIPTS[step]) - declared
     assert not missing, f"{step} runs gdpipe modules it does not declare: {sorted(missing)}"
+
+
+# -- and the params keys it reads: pipeline.read_step_params lets a step read its own alone ---
+
+
+@pytest.fixture
+def params_file(tmp_path, default_params):
+    path = tmp_path / "params.yaml"
+    write_params(path, default_params)
+    return path
+
+
+def test_a_step_reads_the_keys_it_declares(params_file):
+    train = read_step_params(params_file, "train", "linear")
+    assert (train.device, train.linear.lr, train.linear.batch_size) == ("cpu", 0.001, 1)
+    # A property is computed through the view: linear.n_points reads start, end and step.
+    assert read_step_params(params_file, "split", "linear").linear.n_points == 50
+
+
+@pytest.mark.parametrize(
+    ("step", "experiment", "surface", "read", "key"),
+    [
+        ("train", "linear", None, lambda p: p.linear.end, "linear.end"),
+        ("train", "linear", None, lambda p: p.quadratic.lr, "quadratic.lr"),
+        ("generate", "linear", None, lambda p: p.device, "device"),
+        ("plot", "linear", None, lambda p: p.linear.n_points, "linear.end"),
+        ("lab_run", "lab", "sincos", lambda p: p.lab.condition, "lab.condition"),  # the bowl's
+    ],
+)
+def test_reading_a_key_the_step_does_not_declare_is_an_error(
+    params_file, step, experiment, surface, read, key
+):
+    params = read_step_params(params_file, step, experiment, surface)
+    with pytest.raises(UndeclaredKeyError, match=rf"step '{step}' read {re.escape(key)},"):
+        read(params)

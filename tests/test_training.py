@@ -14,7 +14,7 @@ from gdpipe.experiments import run_surface, run_training
 from gdpipe.models import build_model
 from gdpipe.objectives import get_surface
 from gdpipe.params import SurfaceParams, validate_params
-from gdpipe.training import train_linear, train_quadratic
+from gdpipe.training import OPTIMIZERS, train_linear, train_quadratic
 
 CPU = torch.device("cpu")
 
@@ -188,3 +188,33 @@ def test_an_overflowing_test_loss_is_divergence_too(params):
     _, result = run_training("quadratic", p, train, test, CPU, iter)
     assert result.status == "diverged"
     assert all(np.isfinite(list(row.values())).all() for row in result.history)
+
+
+@pytest.mark.parametrize(("optimizer", "lr", "bad_epoch"), [("sgd", 1.5, 2), ("adam", 1e20, 1)])
+def test_an_epoch_checked_at_its_end_stops_where_checking_every_step_would(
+    optimizer, lr, bad_epoch
+):
+    x = torch.linspace(0.0, 1.0, 40)
+    y = 0.7 * x + 0.3
+    model = build_model("linear", seed=0)
+    stepwise = build_model("linear", seed=0)
+    result = train_linear(model, (x, y), (x, y), optimizer, "mse", lr, 10, 1)
+    # The plain loop, checking every step.
+    opt, step = OPTIMIZERS[optimizer](stepwise.parameters(), lr=lr), 0
+    finite = True
+    while finite:
+        for i in range(len(x)):
+            step += 1
+            opt.zero_grad()
+            loss = torch.nn.functional.mse_loss(stepwise(x[i : i + 1]), y[i : i + 1])
+            loss.backward()
+            opt.step()
+            finite = bool(torch.isfinite(loss)) and all(
+                bool(torch.isfinite(p).all()) for p in stepwise.parameters()
+            )
+            if not finite:
+                break
+    assert (step - 1) // len(x) + 1 == bad_epoch  # sgd: epoch 2 reruns from its saved start
+    assert (result.status, result.diverged_step) == ("diverged", step)
+    for ours, theirs in zip(model.parameters(), stepwise.parameters(), strict=True):
+        assert torch.equal(ours.nan_to_num(7.0), theirs.nan_to_num(7.0))
