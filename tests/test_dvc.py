@@ -142,7 +142,7 @@ def test_snakemake_jobs_and_dvc_stages_agree(scratch):
     assert "lab.condition" in bowl["params"][0][1]
     assert "lab.condition" not in sincos["params"][0][1]
     assert "lab.seed" not in sincos["params"][0][1]
-    assert stages["summarize_lab"]["params"][0][1] == ["lab.surfaces"]
+    assert stages["summarize_lab"]["params"][0][1] == ["lab.optimizers", "lab.surfaces"]
     assert "results/lab/rosenbrock/runs.csv" in stages["summarize_lab"]["deps"]
 
 
