@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import subprocess
@@ -23,6 +24,63 @@ PROJECT_FILES = (
     "envs",
     "pyproject.toml",
 )
+
+# The unit tests' own settings: a complete, valid params file as data. Unit tests start from
+# this and change what they test, so editing a default in params.yaml breaks none of them.
+UNIT_PARAMS = {
+    "device": "cpu",
+    "surface": {
+        "name": "sincos",
+        "seed": 0,
+        "n_starts": 30,
+        "steps": 100,
+        "lr": "auto",
+        "low": "auto",
+        "high": "auto",
+        "paths": 100,
+    },
+    "quadratic": {
+        "seed": 0,
+        "init_seed": 0,
+        "n_points": 20,
+        "noise": 3.0,
+        "test_size": 0.25,
+        "split_seed": 42,
+        "lr": 1e-05,
+        "epochs": 20,
+    },
+    "linear": {
+        "seed": 42,
+        "weight": 0.7,
+        "bias": 0.3,
+        "start": 0.0,
+        "end": 1.0,
+        "step": 0.02,
+        "test_size": 0.3,
+        "split_seed": 42,
+        "optimizer": "sgd",
+        "loss": "l1",
+        "lr": 0.001,
+        "epochs": 50,
+        "batch_size": 1,
+    },
+    "lab": {
+        "surfaces": ["sincos", "rosenbrock", "bowl"],
+        "optimizers": ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"],
+        "lrs": [0.001, 0.01, 0.1],
+        "seed": 0,
+        "n_starts": 20,
+        "steps": 100,
+        "target": 1e-06,
+        "momentum": 0.9,
+        "beta1": 0.9,
+        "beta2": 0.999,
+        "eps": 1e-08,
+        "alpha": 0.99,
+        "condition": 100,
+        "paths": 8,
+    },
+}
 
 # Small settings for end-to-end runs: every experiment runs, in seconds.
 SMALL = {
@@ -56,6 +114,12 @@ def pytest_collection_modifyitems(items):
         return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
 
     items.sort(key=rank)  # stable: within a file, the order stays
+
+
+@pytest.fixture
+def unit_params() -> dict:
+    """UNIT_PARAMS, a fresh copy for each test."""
+    return copy.deepcopy(UNIT_PARAMS)
 
 
 @pytest.fixture

@@ -145,7 +145,7 @@ def test_pickled_callable_is_refused_without_running(tmp_path):
     assert marker.exists()
 
 
-def test_trained_checkpoint_carries_optimizer_state_and_config(tmp_path, default_params):
+def test_trained_checkpoint_carries_optimizer_state_and_config(tmp_path, unit_params):
     # nanoGPT-style: weights, optimizer state, progress and config, all weights_only-readable.
     import dataclasses
 
@@ -154,7 +154,7 @@ def test_trained_checkpoint_carries_optimizer_state_and_config(tmp_path, default
     from gdpipe.params import validate_params
     from gdpipe.pipeline import step_keys, step_settings
 
-    params = validate_params(default_params)
+    params = validate_params(unit_params)
     params = dataclasses.replace(
         params, linear=dataclasses.replace(params.linear, optimizer="adam", epochs=2)
     )

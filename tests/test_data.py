@@ -13,8 +13,8 @@ EXPERIMENTS = ["surface", "quadratic", "linear"]
 
 
 @pytest.fixture
-def params(default_params):
-    return validate_params(default_params)
+def params(unit_params):
+    return validate_params(unit_params)
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)

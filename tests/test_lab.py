@@ -12,9 +12,9 @@ from gdpipe import io, lab
 from gdpipe.descent import descend
 from gdpipe.objectives import SURFACES, get_surface
 from gdpipe.optimizers import Hyper
-from gdpipe.params import LabParams, read_params
+from gdpipe.params import LabParams, validate_params
 from gdpipe.pipeline import lab_figure_surfaces, step_keys
-from tests.conftest import ROOT
+from tests.conftest import UNIT_PARAMS
 
 BOWL = get_surface("bowl", 1.0)
 # On the round bowl plain descent multiplies x by 1 − lr each step: 0.001 is too slow to reach
@@ -25,7 +25,7 @@ STEPS, N, TARGET = 30, 4, 1e-6
 
 @pytest.fixture(scope="module")
 def params() -> LabParams:
-    defaults = read_params(ROOT / "params.yaml").lab
+    defaults = validate_params(UNIT_PARAMS).lab
     return dataclasses.replace(
         defaults,
         surfaces=("bowl",),

@@ -14,8 +14,8 @@ from gdpipe.params import validate_params
 
 
 @pytest.fixture
-def params(default_params):
-    return validate_params(default_params)
+def params(unit_params):
+    return validate_params(unit_params)
 
 
 def _trajectories(steps: int, far: float = 0.0) -> pd.DataFrame:

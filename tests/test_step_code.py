@@ -50,9 +50,9 @@ def test_a_step_declares_every_gdpipe_module_it_runs(step):
 
 
 @pytest.fixture
-def params_file(tmp_path, default_params):
+def params_file(tmp_path, unit_params):
     path = tmp_path / "params.yaml"
-    write_params(path, default_params)
+    write_params(path, unit_params)
     return path
 
 

@@ -20,8 +20,8 @@ CPU = torch.device("cpu")
 
 
 @pytest.fixture
-def params(default_params):
-    return validate_params(default_params)
+def params(unit_params):
+    return validate_params(unit_params)
 
 
 def _split(experiment, p):
