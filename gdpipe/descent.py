@@ -29,7 +29,7 @@ from gdpipe.optimizers import Hyper, Optimizer, get_optimizer
 BOUND = 1e6  # a start with |x1| or |x2| beyond this has left every surface: it diverged
 ENGINES = ("auto", "eager", "fused")
 # Point-steps (learning rates × starts × steps) from which `auto` fuses, by device. Compiling
-# the step takes 6 s per process (20 s the first time on a machine) on a 2-core CPU and saves
+# the step takes 5 s per process (25 s the first time on a machine) on a 2-core CPU and saves
 # about 2e-8 s per float64 point-step there; a GPU's eager steps are already ~100× faster.
 FUSE_FROM = {"cpu": 10**9, "cuda": 10**11}
 
@@ -147,17 +147,16 @@ def _fused_advance():
     """_advance compiled: one graph per optimizer × surface × dtype, for any batch shape and
     step number (two where an optimizer's first step differs).
 
-    torch's on-disk graph cache is off: it would hand a graph compiled for a few starts, whose
-    loops the compiler left on one thread, to a run of a million. Each process lowers the
-    graph again (6 s on 2 cores) and reuses the machine code compiled before (20 s the first
-    time on a machine).
+    The compiler would leave the loops of a graph compiled for a few starts on one thread, and
+    its on-disk cache would hand that graph to a run of a million: `dynamic_threads` makes every
+    loop parallel and lets OpenMP run a short one on one thread.
     """
     torch.use_deterministic_algorithms(True)  # also sets the compiler's deterministic flag
     torch.utils.deterministic.fill_uninitialized_memory = False  # as make_deterministic does
     # Each optimizer × surface × dtype is its own graph; past this many torch would silently
     # run the rest eagerly (the default, 8, is less than the lab's six optimizers need).
     torch._dynamo.config.recompile_limit = 64
-    torch._inductor.config.fx_graph_cache = False
+    torch._inductor.config.cpp.dynamic_threads = True
     return torch.compile(_advance, dynamic=True)
 
 
