@@ -36,7 +36,8 @@ def test_build_model_is_seeded(name):
 
 
 def test_linear_starts_like_the_notebook():
-    # rand(1) each: weight and bias start in [0, 1).
+    # The notebook's init: weight = rand(1), then bias = rand(1), from the seeded generator.
     model = build_model("linear", seed=0)
-    assert 0 <= model.weight.item() < 1
-    assert 0 <= model.bias.item() < 1
+    g = torch.Generator().manual_seed(0)
+    weight, bias = torch.rand(1, generator=g), torch.rand(1, generator=g)
+    assert (model.weight.item(), model.bias.item()) == (weight.item(), bias.item())

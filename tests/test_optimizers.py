@@ -91,10 +91,6 @@ def test_a_batch_of_rates_is_the_rates_one_at_a_time(optimizer):
         assert torch.equal(batch[:, k], alone[:, 0])
 
 
-def test_registry_names():
-    assert tuple(OPTIMIZERS) == ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam")
-
-
 def test_unknown_optimizer_names_the_allowed_ones():
     allowed = "sgd, momentum, nesterov, adagrad, rmsprop, adam"
     with pytest.raises(ValueError, match=f"^unknown optimizer 'adamw'; allowed: {allowed}$"):

@@ -171,13 +171,17 @@ def test_linear_divergence_is_reported(params):
     assert result.diverged_step >= 1
 
 
-def test_train_linear_uses_the_named_loss():
+@pytest.mark.parametrize(
+    ("loss", "reference"),
+    [("mse", torch.nn.functional.mse_loss), ("l1", torch.nn.functional.l1_loss)],
+)
+def test_train_linear_uses_the_named_loss(loss, reference):
     model = build_model("linear", seed=0)
     x = torch.tensor([0.0, 1.0])
     y = torch.tensor([1.0, 3.0])
-    result = train_linear(model, (x, y), (x, y), "sgd", "mse", lr=1e-9, epochs=1, batch_size=2)
+    result = train_linear(model, (x, y), (x, y), "sgd", loss, lr=1e-9, epochs=1, batch_size=2)
     with torch.no_grad():
-        expected = torch.nn.functional.mse_loss(model(x), y).item()
+        expected = reference(model(x), y).item()
     assert result.history[-1]["test_loss"] == pytest.approx(expected, rel=1e-5)
 
 
@@ -185,8 +189,9 @@ def test_an_overflowing_test_loss_is_divergence_too(params):
     # Coefficients still finite in float32 while the test MSE overflows to inf.
     p = dataclasses.replace(params.quadratic, lr=1.0, epochs=50)
     train, test = _split("quadratic", p)
-    _, result = run_training("quadratic", p, train, test, CPU, iter)
+    model, result = run_training("quadratic", p, train, test, CPU, iter)
     assert result.status == "diverged"
+    assert all(np.isfinite(list(model.learned().values())))  # only the loss said so
     assert all(np.isfinite(list(row.values())).all() for row in result.history)
 
 
