@@ -151,8 +151,10 @@ def _fused_advance():
     its on-disk cache would hand that graph to a run of a million: `dynamic_threads` makes every
     loop parallel and lets OpenMP run a short one on one thread.
     """
-    torch.use_deterministic_algorithms(True)  # also sets the compiler's deterministic flag
-    torch.utils.deterministic.fill_uninitialized_memory = False  # as make_deterministic does
+    import torch._dynamo.config  # the compiler: imported only where a step is fused
+    import torch._inductor.config
+
+    torch._inductor.config.deterministic = True  # the compiler's flag; torch's is the caller's
     # Each optimizer × surface × dtype is its own graph; past this many torch would silently
     # run the rest eagerly (the default, 8, is less than the lab's six optimizers need).
     torch._dynamo.config.recompile_limit = 64

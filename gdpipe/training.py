@@ -131,15 +131,15 @@ def train_linear(
             # runs unchecked and is checked at its end (a non-finite weight never turns finite
             # again); only an epoch that went bad runs again from its start, checking each step.
             saved = copy.deepcopy((model.state_dict(), opt.state_dict()))
-            batch_losses = _epoch(model, opt, loss_fn, x, y, batch_size)
-            if not _finite(model, torch.stack(batch_losses)):
+            batch_losses = torch.stack(_epoch(model, opt, loss_fn, x, y, batch_size))
+            if not _finite(model, batch_losses):
                 model.load_state_dict(saved[0])
                 opt.load_state_dict(saved[1])
                 bad = _epoch(model, opt, loss_fn, x, y, batch_size, until_non_finite=True)
                 result.diverge(step + len(bad))
                 return result
             step += len(batch_losses)
-            train_loss = torch.stack(batch_losses).mean().item()
+            train_loss = batch_losses.mean().item()
             if not _record(result, _linear_row(model, epoch, train_loss, test, loss_fn), step):
                 break
         return result
