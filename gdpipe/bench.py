@@ -20,6 +20,11 @@ Timings are medians of 3 runs where one run takes under 5 s, else one run.
 - pipeline_cold / pipeline_noop / pipeline_change: `snakemake --cores all` and `dvc repro`
   (dtype column) on a copy of the project with the default params, from nothing, again, and
   after `linear.lr` changes; the baseline is `python -c "import torch"`; units: runs/s.
+
+With the pipeline cases it also prints the start-up of each job (the interpreter and its
+script's imports, from the job's log, median over a rule's jobs in the cold `dvc repro`, which
+runs one job at a time) against `import torch`, and which of torch, scikit-learn, matplotlib and
+pandas the jobs imported; `--out bench.csv` writes that table to bench-startup.csv.
 """
 
 from __future__ import annotations
@@ -40,6 +45,8 @@ import warnings
 from pathlib import Path
 
 COLUMNS = ("case", "size", "dtype", "device", "baseline_per_s", "gdpipe_per_s", "ratio", "peak_mib")
+STARTUP_COLUMNS = ("rule", "jobs", "startup_s", "import_torch_s", "ratio", "libraries")
+STARTUP_LIBRARIES = ("torch", "scikit-learn", "matplotlib", "pandas")  # seconds each to import
 STEPS = 100  # descent and sweep
 NOTEBOOK_LR = 1e-3  # descenso_gradiente's learning_rate
 SCRATCH = "GDPIPE_BENCH_SCRATCH"  # where the driver lets its child processes share results
@@ -273,7 +280,8 @@ def _wall(command: list[str], cwd: Path) -> float:
     return time.perf_counter() - start
 
 
-def _pipeline_rows(device: str) -> list[dict]:
+def _pipeline_rows(device: str) -> tuple[list[dict], list[dict]]:
+    """The pipeline rows, and the job start-ups of the cold `dvc repro` (job_startups)."""
     bin_dir = Path(sys.executable).parent
     tools = {
         "snakemake": [str(bin_dir / "snakemake"), "--cores", "all"],
@@ -282,12 +290,15 @@ def _pipeline_rows(device: str) -> list[dict]:
     base = statistics.median(
         _wall([sys.executable, "-c", "import torch"], Path.cwd()) for _ in range(3)
     )
-    rows = []
+    rows, startups = [], []
     with tempfile.TemporaryDirectory() as scratch:
         for tool, command in tools.items():
             project = _project_copy(Path(scratch) / tool)
             params = project / "params.yaml"
-            times = {"cold": _wall(command, project), "noop": _wall(command, project)}
+            times = {"cold": _wall(command, project)}
+            if tool == "dvc":  # one stage at a time: each job started on an idle machine
+                startups = job_startups(project, base)
+            times["noop"] = _wall(command, project)
             params.write_text(params.read_text().replace("\n  lr: 0.001", "\n  lr: 0.002", 1))
             times["change"] = _wall(command, project)
             for kind, seconds in times.items():
@@ -302,7 +313,38 @@ def _pipeline_rows(device: str) -> list[dict]:
                         "peak_mib": math.nan,
                     }
                 )
-    return rows
+    return rows, startups
+
+
+def job_startups(project: Path, import_torch: float) -> list[dict]:
+    """Per rule of a finished run: its jobs' start-up (the interpreter and the script's imports,
+    from each job's log), the median over its jobs, against `python -c "import torch"`, and the
+    libraries its jobs imported by their end (their provenance records)."""
+    from gdpipe.cli import STARTED
+
+    by_rule = {}
+    for log_file in sorted((project / "logs").rglob("*.log")):
+        relative = log_file.relative_to(project / "logs").with_suffix("")
+        lines = [line for line in log_file.read_text().splitlines() if STARTED in line]
+        if not lines:
+            continue
+        seconds = float(lines[0].split(STARTED)[1].split()[0])
+        record = project / "results" / "provenance" / relative.with_suffix(".json")
+        imported = json.loads(record.read_text()) if record.exists() else {}
+        rule = by_rule.setdefault(relative.parts[0], {"seconds": [], "libraries": set()})
+        rule["seconds"].append(seconds)
+        rule["libraries"].update(name for name in STARTUP_LIBRARIES if name in imported)
+    return [
+        {
+            "rule": name,
+            "jobs": len(rule["seconds"]),
+            "startup_s": statistics.median(rule["seconds"]),
+            "import_torch_s": import_torch,
+            "ratio": statistics.median(rule["seconds"]) / import_torch,
+            "libraries": " ".join(sorted(rule["libraries"])) or "none",
+        }
+        for name, rule in sorted(by_rule.items())
+    ]
 
 
 # -- the driver ------------------------------------------------------------------------------------
@@ -373,20 +415,36 @@ def main(argv: list[str] | None = None) -> None:
         os.environ[SCRATCH] = scratch
         rows = _children(plan(args.device, args.cases), args.device)
         del os.environ[SCRATCH]
+    startups = []
     if "pipeline" in args.cases:
-        rows += _pipeline_rows(args.device)
+        pipeline_rows, startups = _pipeline_rows(args.device)
+        rows += pipeline_rows
     for row in rows:
         row["ratio"] = row["gdpipe_per_s"] / row["baseline_per_s"]
-    widths = [max(len(c), 12) for c in COLUMNS]
-    print("  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True)))
+    _report(rows, COLUMNS, args.out)
+    if startups:
+        print("\nstart-up of each job, median over a rule's jobs in the cold `dvc repro`:")
+        _report(startups, STARTUP_COLUMNS, args.out and startup_path(args.out))
+
+
+def startup_path(out: str) -> Path:
+    """Where the job start-up table goes beside the main one: bench.csv -> bench-startup.csv."""
+    out = Path(out)
+    return out.with_name(f"{out.stem}-startup{out.suffix}")
+
+
+def _report(rows: list[dict], columns: tuple[str, ...], out: str | Path | None) -> None:
+    """Print rows as a table and write them as CSV to `out` (if given)."""
+    widths = [max(len(c), 12) for c in columns]
+    print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
     for row in rows:
-        cells = [_cell(row[c]) for c in COLUMNS]
+        cells = [_cell(row[c]) for c in columns]
         print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)))
-    if args.out:
-        with Path(args.out).open("w", newline="") as out:
-            writer = csv.DictWriter(out, COLUMNS, extrasaction="ignore", lineterminator="\n")
+    if out:
+        with Path(out).open("w", newline="") as file:
+            writer = csv.DictWriter(file, columns, extrasaction="ignore", lineterminator="\n")
             writer.writeheader()
-            writer.writerows({c: _cell(v) for c, v in row.items()} for row in rows)
+            writer.writerows({c: _cell(row[c]) for c in columns} for row in rows)
 
 
 if __name__ == "__main__":

@@ -5,13 +5,16 @@ from __future__ import annotations
 import argparse
 import functools
 import logging
+import os
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
 from gdpipe.errors import GdpipeError
 
 log = logging.getLogger("gdpipe")
+STARTED = "ready after"  # the log line giving a job's start-up, read by gdpipe.bench
 
 
 def parser(description: str) -> argparse.ArgumentParser:
@@ -39,11 +42,24 @@ def _setup_logging(log_file: str | None) -> None:
     )
 
 
+def since_process_start() -> float | None:
+    """Seconds since this process started (Linux's /proc), None where the OS does not say."""
+    try:
+        stat = Path("/proc/self/stat").read_text()
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22, starttime, after `(comm)`
+    except (OSError, ValueError, IndexError):
+        return None
+    return time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
+
+
 def main(step: Callable[[argparse.Namespace], None], arguments: argparse.ArgumentParser) -> None:
     """Parse arguments, log, run the step and record its provenance; a GdpipeError becomes one
     line and exit status 2."""
     args = arguments.parse_args()
     _setup_logging(args.log)
+    started = since_process_start()
+    if started is not None:  # the interpreter and the script's imports (python -m gdpipe.bench)
+        log.info("%s %.3f s", STARTED, started)
     try:
         step(args)
     except GdpipeError as err:

@@ -482,6 +482,7 @@ def paths_gif(
         _show_until(artists, chosen, step)
         ax.set_title(f"{title}\nstep {step}")
         canvas.draw()
+        fig.set_layout_engine("none")  # laid out once: the frames differ only inside the axes
         images.append(Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]))
     palette = _gif_palette()
     frames_p = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]

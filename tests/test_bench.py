@@ -5,10 +5,14 @@ loop, 64 separate runs, the notebook's per-sample training loop); here they run 
 """
 
 import csv
+import os
+import subprocess
+import sys
 
 import pytest
 
 from gdpipe import bench
+from tests.conftest import ROOT, write_params
 
 ROW = {"baseline_per_s", "gdpipe_per_s", "peak_mib"}
 
@@ -52,3 +56,21 @@ def test_the_command_writes_the_table(tmp_path, monkeypatch):
     assert list(rows[0]) == list(bench.COLUMNS)
     assert rows[0]["case"] == "sweep"
     assert float(rows[0]["ratio"]) > 0
+
+
+def test_job_startups_come_from_the_jobs_logs(tmp_path, unit_params):
+    # A real job: its log gives its start-up, its provenance record what it imported.
+    write_params(tmp_path / "params.yaml", unit_params)
+    job = ["--experiment", "linear", "--out", "data.csv", "--log", "logs/generate_data/linear.log"]
+    job += ["--provenance", "results/provenance/generate_data/linear.json"]
+    subprocess.run(
+        [sys.executable, "-m", "scripts.generate_data", "--params", "params.yaml", *job],
+        cwd=tmp_path,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    (row,) = bench.job_startups(tmp_path, import_torch=2.0)
+    assert (row["rule"], row["jobs"], row["libraries"]) == ("generate_data", 1, "pandas")
+    assert 0 < row["startup_s"] < 60
+    assert row["ratio"] == row["startup_s"] / 2.0
+    assert bench.startup_path("out/bench.csv").as_posix() == "out/bench-startup.csv"
