@@ -32,12 +32,16 @@ def _assert_identical(a: dict, b: dict):
         assert torch.equal(a[name].nan_to_num(7.0), b[name].nan_to_num(7.0)), name
 
 
+# Every hyperparameter off its default (from the batch test tests/test_optimizers.py had).
+TUNED = Hyper(momentum=0.7, beta1=0.8, beta2=0.95, eps=1e-3, alpha=0.9)
+
+
 @pytest.mark.parametrize("optimizer", OPTIMIZERS)
 @pytest.mark.parametrize("name", ["sincos", "himmelblau"])
 def test_a_batch_of_rates_is_the_rates_one_at_a_time(name, optimizer):
     starts = _starts(37, *get_surface(name).domain)  # odd N: rows do not align with vector lanes
     lrs = torch.tensor([1e-3, 1e-2, 0.05], dtype=F64)
-    run = {"targets": [10.0, 1e-2, 1e-6], "n_paths": 5, "hyper": Hyper(momentum=0.7)}
+    run = {"targets": [10.0, 1e-2, 1e-6], "n_paths": 5, "hyper": TUNED}
     batch = descend(name, optimizer, starts, lrs, 120, **run)
     for k in range(len(lrs)):
         alone = descend(name, optimizer, starts, lrs[k : k + 1], 120, **run)

@@ -81,14 +81,7 @@ def test_matches_torch_optim_step_by_step(optimizer, name, lrs, hyper):
         torch.testing.assert_close(ours[:, k], theirs, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("optimizer", OPTIMIZERS)
-def test_a_batch_of_rates_is_the_rates_one_at_a_time(optimizer):
-    surface, starts = get_surface("himmelblau"), _starts("himmelblau")
-    lrs = torch.tensor([1e-3, 3e-3, 1e-2], dtype=torch.float64)
-    batch = _path(optimizer, surface, starts, lrs, HYPERS["tuned"])
-    for k in range(len(lrs)):
-        alone = _path(optimizer, surface, starts, lrs[k : k + 1], HYPERS["tuned"])
-        assert torch.equal(batch[:, k], alone[:, 0])
+# A batch of rates against each rate alone: tests/test_descent.py, through the engine.
 
 
 def test_unknown_optimizer_names_the_allowed_ones():

@@ -1,6 +1,7 @@
 """params.yaml is validated once, with messages naming the key, the value and what is allowed."""
 
 import dataclasses
+import typing
 
 import pytest
 import yaml
@@ -12,11 +13,26 @@ from tests.conftest import ROOT
 from tests.params_cases import PARAMS_CASES
 
 
-def test_shipped_params_are_valid_and_typed():
-    params = read_params(ROOT / "params.yaml")
-    assert params.device in ("auto", "cpu", "cuda")
-    assert isinstance(params.linear.lr, float)
-    assert isinstance(params.linear.epochs, int)
+def test_every_shipped_setting_keeps_its_value_as_its_field_s_type(default_params):
+    # Validation changes a setting's type, never its value: an integer stays int, a number
+    # becomes float even written as an integer (lab.condition: 100), a list becomes a tuple of
+    # its items' type, and `auto` becomes the surface's own float. `==` cannot tell 100 from
+    # 100.0, nor does validation look at the annotations: each type is checked by identity
+    # against the field's annotation.
+    raw, params = default_params, read_params(ROOT / "params.yaml")
+    assert (type(params.device), params.device) == (str, raw["device"])
+    for name, cls in SECTIONS.items():
+        section, kinds = getattr(params, name), typing.get_type_hints(cls)
+        for key, given in raw[name].items():
+            value, kind, dotted = getattr(section, key), kinds[key], f"{name}.{key}"
+            if typing.get_origin(kind) is tuple:
+                item = typing.get_args(kind)[0]
+                assert type(value) is tuple, dotted
+                assert [type(v) for v in value] == [item] * len(given), dotted
+                assert list(value) == given, dotted
+            else:
+                assert type(value) is kind, f"{dotted} = {value!r}"
+                assert value == given or given == "auto", dotted
 
 
 def test_notebook_defaults(default_params):
@@ -83,7 +99,10 @@ def test_every_key_is_documented_in_params_yaml():
 
 def test_integers_are_accepted_where_numbers_are_meant(default_params):
     default_params["linear"]["weight"] = 1
-    assert validate_params(default_params).linear.weight == 1.0
+    default_params["lab"]["lrs"][-1] = 1
+    p = validate_params(default_params)
+    assert (type(p.linear.weight), p.linear.weight) == (float, 1.0)
+    assert (type(p.lab.lrs[-1]), p.lab.lrs[-1]) == (float, 1.0)
 
 
 def test_every_problem_is_reported_at_once(default_params):

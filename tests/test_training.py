@@ -135,14 +135,72 @@ def test_linear_batch_size_one_is_one_step_per_sample(params):
     torch.testing.assert_close(model.bias, reference.bias)
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "adam", "rmsprop"])
-def test_every_optimizer_reduces_the_linear_loss(params, optimizer):
+class _Line(torch.nn.Module):
+    """The reference's own y = w·x + b."""
+
+    def __init__(self, w: torch.Tensor, b: torch.Tensor):
+        super().__init__()
+        self.w = torch.nn.Parameter(w.detach().clone())
+        self.b = torch.nn.Parameter(b.detach().clone())
+
+    def forward(self, x):
+        return self.w * x + self.b
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "torch_optimizer"),
+    [("sgd", torch.optim.SGD), ("adam", torch.optim.Adam), ("rmsprop", torch.optim.RMSprop)],
+)
+def test_linear_training_is_a_plain_torch_loop(params, optimizer, torch_optimizer):
+    # Example 3 is the textbook loop: torch.optim at its defaults but lr, MSE averaged over
+    # each mini-batch, the batches in the split's order (35 rows by 4: a short last batch).
+    # The model's seed differs from the split's, so that mixing the two up shows.
     p = dataclasses.replace(
-        params.linear, optimizer=optimizer, loss="mse", lr=0.01, epochs=5, batch_size=5
+        params.linear,
+        seed=params.linear.split_seed + 1,
+        optimizer=optimizer,
+        loss="mse",
+        lr=0.01,
+        epochs=5,
+        batch_size=4,
     )
     train, test = _split("linear", p)
-    _, result = run_training("linear", p, train, test, CPU, iter)
-    assert result.history[-1]["test_loss"] < result.history[0]["test_loss"]
+    model, result = run_training("linear", p, train, test, CPU, iter)
+
+    start = build_model("linear", seed=p.seed)  # the starting weights, nothing else
+    reference = _Line(start.weight, start.bias)
+    opt = torch_optimizer(reference.parameters(), lr=p.lr)
+    x, y = (torch.tensor(train[c].to_numpy(), dtype=torch.float32) for c in ("x", "y"))
+    x_test, y_test = (torch.tensor(test[c].to_numpy(), dtype=torch.float32) for c in ("x", "y"))
+    assert len(x) % p.batch_size != 0
+
+    def mse(inputs, targets):
+        with torch.no_grad():
+            return torch.nn.functional.mse_loss(reference(inputs), targets).item()
+
+    expected = [{"epoch": 0, "train_loss": mse(x, y), "test_loss": mse(x_test, y_test)}]
+    for epoch in range(1, p.epochs + 1):
+        batch_losses = []
+        for i in range(0, len(x), p.batch_size):
+            opt.zero_grad()
+            loss = torch.nn.functional.mse_loss(
+                reference(x[i : i + p.batch_size]), y[i : i + p.batch_size]
+            )
+            loss.backward()
+            opt.step()
+            batch_losses.append(loss.item())
+        train_loss = sum(batch_losses) / len(batch_losses)  # each batch counts once
+        expected.append(
+            {"epoch": epoch, "train_loss": train_loss, "test_loss": mse(x_test, y_test)}
+        )
+
+    assert not torch.equal(reference.w, start.weight)  # it trained
+    assert torch.equal(model.weight, reference.w)
+    assert torch.equal(model.bias, reference.b)
+    # The mean of an epoch's batch losses: float32 there, float64 here.
+    assert len(result.history) == len(expected)
+    for row, reference_row in zip(result.history, expected, strict=True):
+        assert row == pytest.approx(reference_row, rel=1e-6, abs=0)
 
 
 def test_training_is_deterministic(params):
