@@ -10,35 +10,29 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
-from dataclasses import field
+from dataclasses import dataclass, field
 from typing import Any
 
 AUTO = "auto"  # a surface setting taken from the surface itself (gdpipe.objectives)
 
 
-def rule(
-    kind: type,
-    *,
-    low=None,
-    high=None,
-    open_low=False,
-    open_high=False,
-    choices=(),
-    auto=False,
-    many=False,
-):
-    return field(
-        metadata={
-            "kind": kind,
-            "low": low,
-            "high": high,
-            "open_low": open_low,
-            "open_high": open_high,
-            "choices": choices,
-            "auto": auto,
-            "many": many,  # a non-empty list of such values, none repeated
-        }
-    )
+@dataclass(frozen=True)
+class Rule:
+    """What a field allows: its type, bounds (each open or closed), names, `auto`."""
+
+    kind: type
+    low: float | None = None
+    high: float | None = None
+    open_low: bool = False
+    open_high: bool = False
+    choices: tuple = ()
+    auto: bool = False
+    many: bool = False  # a non-empty list of such values, none repeated
+
+
+def rule(kind: type, **allowed):
+    """A dataclass field whose metadata is its Rule."""
+    return field(metadata={"rule": Rule(kind, **allowed)})
 
 
 def integer(low=None):
@@ -57,12 +51,12 @@ def fraction():
     return number(0.0, open_low=True, high=1.0, open_high=True)
 
 
-def choice(choices):
-    return rule(str, choices=choices)
+def choice(names):
+    return rule(str, choices=names)
 
 
-def choices(choices):
-    return rule(str, choices=choices, many=True)
+def choices(names):
+    return rule(str, choices=names, many=True)
 
 
 def decay():
@@ -84,29 +78,30 @@ def split_relations(n_points: int, test_size: float, key: str):
         )
 
 
-def _allowed(meta) -> str:
-    if meta["many"]:
-        return "a non-empty list of distinct values, each " + _allowed({**meta, "many": False})
-    if meta["choices"]:
-        return "one of " + ", ".join(repr(c) for c in meta["choices"])
-    noun = "an integer" if meta["kind"] is int else "a number"
+def _allowed(r: Rule) -> str:
+    if r.many:
+        one = dataclasses.replace(r, many=False)
+        return "a non-empty list of distinct values, each " + _allowed(one)
+    if r.choices:
+        return "one of " + ", ".join(repr(c) for c in r.choices)
+    noun = "an integer" if r.kind is int else "a number"
     bounds = []
-    if meta["low"] is not None:
-        bounds.append(f"{'>' if meta['open_low'] else '>='} {meta['low']:g}")
-    if meta["high"] is not None:
-        bounds.append(f"{'<' if meta['open_high'] else '<='} {meta['high']:g}")
-    auto = f" or {AUTO!r} (the surface's own)" if meta["auto"] else ""
+    if r.low is not None:
+        bounds.append(f"{'>' if r.open_low else '>='} {r.low:g}")
+    if r.high is not None:
+        bounds.append(f"{'<' if r.open_high else '<='} {r.high:g}")
+    auto = f" or {AUTO!r} (the surface's own)" if r.auto else ""
     return noun + (" " + " and ".join(bounds) if bounds else "") + auto
 
 
-def _coerce(value: Any, meta) -> Any:
+def _coerce(value: Any, r: Rule) -> Any:
     """Return the value as the field's type, or raise ValueError saying what is wrong."""
-    kind = meta["kind"]
-    if meta["auto"] and value == AUTO:
+    kind = r.kind
+    if r.auto and value == AUTO:
         return value
     if kind is str:
-        if value not in meta["choices"]:
-            close = difflib.get_close_matches(str(value), meta["choices"], n=1)
+        if value not in r.choices:
+            close = difflib.get_close_matches(str(value), r.choices, n=1)
             raise ValueError(
                 f"unknown name; did you mean {close[0]!r}?" if close else "unknown name"
             )
@@ -126,20 +121,20 @@ def _coerce(value: Any, meta) -> Any:
     if kind is float and not math.isfinite(value):
         raise ValueError("not finite")
     value = kind(value)
-    low, high = meta["low"], meta["high"]
-    if low is not None and (value < low or (meta["open_low"] and value == low)):
+    low, high = r.low, r.high
+    if low is not None and (value < low or (r.open_low and value == low)):
         raise ValueError("out of range")
-    if high is not None and (value > high or (meta["open_high"] and value == high)):
+    if high is not None and (value > high or (r.open_high and value == high)):
         raise ValueError("out of range")
     return value
 
 
-def _coerce_list(dotted: str, value: Any, meta) -> tuple[tuple, list[str]]:
+def _coerce_list(dotted: str, value: Any, r: Rule) -> tuple[tuple, list[str]]:
     """A list field as a tuple, or the errors naming each bad item (`lab.lrs[2] = -1 ...`)."""
     if not isinstance(value, list) or not value:
         why = "empty list" if isinstance(value, list) else f"got {type(value).__name__}"
-        return (), [f"{dotted} = {value!r} is invalid ({why}): expected {_allowed(meta)}"]
-    one = {**meta, "many": False}
+        return (), [f"{dotted} = {value!r} is invalid ({why}): expected {_allowed(r)}"]
+    one = dataclasses.replace(r, many=False)
     items, errors, seen = [], [], {}
     for i, item in enumerate(value):
         try:
@@ -165,24 +160,21 @@ def unknown_key(key: str, allowed, prefix: str) -> str:
 def validate_section(name: str, raw: Any, cls) -> tuple[Any, list[str]]:
     if not isinstance(raw, dict):
         return None, [f"{name}: expected a mapping of settings, got {type(raw).__name__}"]
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    errors = [unknown_key(str(k), list(fields), f"{name}.") for k in raw if k not in fields]
+    rules = {f.name: f.metadata["rule"] for f in dataclasses.fields(cls)}
+    errors = [unknown_key(str(k), list(rules), f"{name}.") for k in raw if k not in rules]
     values = {}
-    for key, spec in fields.items():
+    for key, r in rules.items():
         if key not in raw:
-            errors.append(f"missing key {name}.{key} ({_allowed(spec.metadata)})")
+            errors.append(f"missing key {name}.{key} ({_allowed(r)})")
             continue
-        if spec.metadata["many"]:
-            values[key], problems = _coerce_list(f"{name}.{key}", raw[key], spec.metadata)
+        if r.many:
+            values[key], problems = _coerce_list(f"{name}.{key}", raw[key], r)
             errors.extend(problems)
             continue
         try:
-            values[key] = _coerce(raw[key], spec.metadata)
+            values[key] = _coerce(raw[key], r)
         except ValueError as why:
-            errors.append(
-                f"{name}.{key} = {raw[key]!r} is invalid ({why}): "
-                f"expected {_allowed(spec.metadata)}"
-            )
+            errors.append(f"{name}.{key} = {raw[key]!r} is invalid ({why}): expected {_allowed(r)}")
     if errors:
         return None, errors
     section = cls(**values)
