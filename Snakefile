@@ -242,17 +242,10 @@ rule evaluate_model:
 # Each experiment's two figures, from its registry entry: one rule per experiment (plot_surface,
 # plot_quadratic, plot_linear), since the figures' file names differ between experiments and
 # Snakemake wants every output of a wildcard rule to carry the same wildcards.
-def plot_command(experiment):
-    """scripts/plot.py's command line: the experiment's tables, and metrics if it reads them."""
-    metrics = (
-        " --metrics {input.metrics}" if "metrics" in experiment.plot_inputs else ""
-    )
-    return (
-        f"python -m scripts.plot --params {{params.file}} --experiment {experiment.name}"
-        f" --table {{input.table}}{metrics} --history {{input.history}}"
-        " --fit-plot {output.fit} --loss-plot {output.loss} --log {log}"
-        " --provenance {output.provenance}"
-    )
+def plot_metrics(experiment):
+    """`--metrics <file>` for an experiment whose figures read its metrics, else nothing."""
+    metrics = experiment.plot_inputs.get("metrics")
+    return f" --metrics {metrics}" if metrics else ""
 
 
 def plot_figure(experiment, index):
@@ -282,8 +275,15 @@ for experiment in EXPERIMENTS.values():
         params:
             settings=step_settings(PARAMS, "plot", experiment.name),
             file=PARAMS_FILE,
+            experiment=experiment.name,
+            metrics=plot_metrics(experiment),
+        # The command is a plain string: Snakemake evaluates `shell:` again when the job runs,
+        # after the loop has moved on, so what differs between experiments comes in as params.
         shell:
-            plot_command(experiment)
+            "python -m scripts.plot --params {params.file} --experiment {params.experiment}"
+            " --table {input.table}{params.metrics} --history {input.history}"
+            " --fit-plot {output.fit} --loss-plot {output.loss} --log {log}"
+            " --provenance {output.provenance}"
 
 
 rule summarize:
