@@ -5,15 +5,15 @@ exact params keys its script reads as `params:` and its code as `input:`, so Sna
 job exactly when something it depends on changes. The commands are the ones dvc.yaml runs.
 """
 
+import dataclasses
 import os
 
 from gdpipe.errors import ParamsError
+from gdpipe.experiments import EXPERIMENTS, TRAINED
 from gdpipe.params import config_override_error, read_raw_params, validate_params
 from gdpipe.objectives import SURFACES
 from gdpipe.pipeline import (
-    EXPERIMENTS,
     LAB_LR_OPTIMIZER,
-    MODELS,
     descent_threads,
     lab_figure_surfaces,
     run_jobs_with_this_python,
@@ -71,7 +71,7 @@ def figure(path, caption, category, subcategory):
 
 wildcard_constraints:
     experiment="|".join(EXPERIMENTS),
-    model="|".join(MODELS),
+    model="|".join(TRAINED),
     surface="|".join(SURFACES),
 
 
@@ -99,12 +99,7 @@ rule all:
     input:
         "results/summary.md",
         "results/summary.csv",
-        "results/plots/surface_trajectories.png",
-        "results/plots/surface_values.png",
-        "results/plots/quadratic_fit.png",
-        "results/plots/quadratic_loss.png",
-        "results/plots/linear_fit.png",
-        "results/plots/linear_loss.png",
+        [figure.path for e in EXPERIMENTS.values() for figure in e.figures],
         "results/lab/summary.md",
         "results/lab/summary.csv",
         "results/metrics/lab.json",
@@ -133,7 +128,6 @@ rule generate_data:
         "logs/generate_data/{experiment}.log",
     conda:
         "envs/gdpipe.yaml"
-    threads: 1
     params:
         settings=settings("generate"),
         file=PARAMS_FILE,
@@ -155,7 +149,6 @@ rule split_data:
         "logs/split_data/{model}.log",
     conda:
         "envs/gdpipe.yaml"
-    threads: 1
     params:
         settings=settings("split"),
         file=PARAMS_FILE,
@@ -208,7 +201,6 @@ rule train_model:
         "benchmarks/train_model/{model}.tsv"
     conda:
         "envs/gdpipe.yaml"
-    threads: 1
     resources:
         gpu=GPU,
     params:
@@ -235,7 +227,6 @@ rule evaluate_model:
         "logs/evaluate_model/{model}.log",
     conda:
         "envs/gdpipe.yaml"
-    threads: 1
     resources:
         gpu=GPU,
     params:
@@ -248,113 +239,58 @@ rule evaluate_model:
         " --provenance {output.provenance}"
 
 
-rule plot_surface:
-    input:
-        trajectories="results/surface/trajectories.csv",
-        history="results/surface/history.csv",
-        code=step_code("plot"),
-    output:
-        fit=figure(
-            "results/plots/surface_trajectories.png",
-            "surface_trajectories",
-            "Example 1: surface",
-            PARAMS.surface.name,
-        ),
-        loss=figure(
-            "results/plots/surface_values.png",
-            "surface_values",
-            "Example 1: surface",
-            PARAMS.surface.name,
-        ),
-        provenance=update("results/provenance/plot/surface.json"),
-    log:
-        "logs/plot/surface.log",
-    conda:
-        "envs/gdpipe.yaml"
-    threads: 1
-    params:
-        settings=step_settings(PARAMS, "plot", "surface"),
-        file=PARAMS_FILE,
-    shell:
-        "python -m scripts.plot --params {params.file} --experiment surface"
-        " --table {input.trajectories} --history {input.history}"
-        " --fit-plot {output.fit} --loss-plot {output.loss} --log {log}"
-        " --provenance {output.provenance}"
+# Each experiment's two figures, from its registry entry: one rule per experiment (plot_surface,
+# plot_quadratic, plot_linear), since the figures' file names differ between experiments and
+# Snakemake wants every output of a wildcard rule to carry the same wildcards.
+def plot_metrics(experiment):
+    """`--metrics <file>` for an experiment whose figures read its metrics, else nothing."""
+    metrics = experiment.plot_inputs.get("metrics")
+    return f" --metrics {metrics}" if metrics else ""
 
 
-rule plot_quadratic:
-    input:
-        train="data/quadratic/train.csv",
-        test="data/quadratic/test.csv",
-        history="results/quadratic/history.csv",
-        code=step_code("plot"),
-    output:
-        fit=figure(
-            "results/plots/quadratic_fit.png",
-            "quadratic_fit",
-            "Example 2: quadratic",
-            "figures",
-        ),
-        loss=figure(
-            "results/plots/quadratic_loss.png",
-            "quadratic_loss",
-            "Example 2: quadratic",
-            "figures",
-        ),
-        provenance=update("results/provenance/plot/quadratic.json"),
-    log:
-        "logs/plot/quadratic.log",
-    conda:
-        "envs/gdpipe.yaml"
-    threads: 1
-    params:
-        settings=step_settings(PARAMS, "plot", "quadratic"),
-        file=PARAMS_FILE,
-    shell:
-        "python -m scripts.plot --params {params.file} --experiment quadratic"
-        " --table {input.train} {input.test} --history {input.history}"
-        " --fit-plot {output.fit} --loss-plot {output.loss} --log {log}"
-        " --provenance {output.provenance}"
+def plot_figure(experiment, index):
+    """The experiment's fit (0) or loss (1) figure as a report output."""
+    shown = experiment.figures[index]
+    section = getattr(PARAMS, experiment.name)
+    subcategory = shown.subcategory.format(**dataclasses.asdict(section))
+    return figure(shown.path, shown.caption, shown.category, subcategory)
 
 
-rule plot_linear:
-    input:
-        predictions="results/linear/predictions.csv",
-        metrics="results/metrics/linear.json",
-        history="results/linear/history.csv",
-        code=step_code("plot"),
-    output:
-        fit=figure(
-            "results/plots/linear_fit.png",
-            "linear_fit",
-            "Example 3: linear",
-            "figures",
-        ),
-        loss=figure(
-            "results/plots/linear_loss.png",
-            "linear_loss",
-            "Example 3: linear",
-            "figures",
-        ),
-        provenance=update("results/provenance/plot/linear.json"),
-    log:
-        "logs/plot/linear.log",
-    conda:
-        "envs/gdpipe.yaml"
-    threads: 1
-    params:
-        settings=step_settings(PARAMS, "plot", "linear"),
-        file=PARAMS_FILE,
-    shell:
-        "python -m scripts.plot --params {params.file} --experiment linear"
-        " --table {input.predictions} --metrics {input.metrics} --history {input.history}"
-        " --fit-plot {output.fit} --loss-plot {output.loss} --log {log}"
-        " --provenance {output.provenance}"
+for experiment in EXPERIMENTS.values():
+
+    rule:
+        name:
+            f"plot_{experiment.name}"
+        input:
+            **experiment.plot_inputs,
+            code=step_code("plot"),
+        output:
+            fit=plot_figure(experiment, 0),
+            loss=plot_figure(experiment, 1),
+            provenance=update(f"results/provenance/plot/{experiment.name}.json"),
+        log:
+            f"logs/plot/{experiment.name}.log",
+        conda:
+            "envs/gdpipe.yaml"
+        params:
+            settings=step_settings(PARAMS, "plot", experiment.name),
+            file=PARAMS_FILE,
+            experiment=experiment.name,
+            metrics=plot_metrics(experiment),
+        # The command is a plain string: Snakemake evaluates `shell:` again when the job runs,
+        # after the loop has moved on, so what differs between experiments comes in as params.
+        shell:
+            "python -m scripts.plot --params {params.file} --experiment {params.experiment}"
+            " --table {input.table}{params.metrics} --history {input.history}"
+            " --fit-plot {output.fit} --loss-plot {output.loss} --log {log}"
+            " --provenance {output.provenance}"
 
 
 rule summarize:
     input:
-        metrics=expand("results/metrics/{experiment}.json", experiment=EXPERIMENTS),
+        metrics=expand(
+            "results/metrics/{experiment}.json", experiment=list(EXPERIMENTS)
+        ),
         code=step_code("summarize"),
     output:
         csv=figure("results/summary.csv", "summary", "Summary", "the three examples"),
@@ -364,7 +300,6 @@ rule summarize:
         "logs/summarize.log",
     conda:
         "envs/gdpipe.yaml"
-    threads: 1
     params:
         file=PARAMS_FILE,
     shell:
@@ -387,7 +322,6 @@ rule lab_starts:
         "logs/lab_starts/{surface}.log",
     conda:
         "envs/gdpipe.yaml"
-    threads: 1
     params:
         settings=lab_settings("lab_starts"),
         file=PARAMS_FILE,
@@ -447,7 +381,6 @@ rule plot_lab_surface:
         "logs/plot_lab_surface/{surface}.log",
     conda:
         "envs/gdpipe.yaml"
-    threads: 1
     params:
         settings=lab_settings("lab_plot"),
         file=PARAMS_FILE,
@@ -474,7 +407,6 @@ rule plot_lab_basins:
         "logs/plot_lab_basins/{surface}.log",
     conda:
         "envs/gdpipe.yaml"
-    threads: 1
     params:
         settings=lab_settings("lab_plot"),
         file=PARAMS_FILE,
@@ -498,7 +430,6 @@ rule animate_lab_paths:
         "logs/animate_lab_paths/{surface}.log",
     conda:
         "envs/gdpipe.yaml"
-    threads: 1
     params:
         settings=lab_settings("lab_plot"),
         file=PARAMS_FILE,
@@ -525,7 +456,6 @@ rule plot_lab_learning_rate:
         "logs/plot_lab_learning_rate/{surface}.log",
     conda:
         "envs/gdpipe.yaml"
-    threads: 1
     params:
         settings=lab_settings("lab_plot"),
         file=PARAMS_FILE,
@@ -550,7 +480,6 @@ rule summarize_lab:
         "logs/summarize_lab.log",
     conda:
         "envs/gdpipe.yaml"
-    threads: 1
     params:
         settings=lab_settings("lab_summary"),
         file=PARAMS_FILE,
@@ -573,7 +502,6 @@ rule plot_lab_success:
         "logs/plot_lab_success.log",
     conda:
         "envs/gdpipe.yaml"
-    threads: 1
     params:
         settings=lab_settings("lab_heatmap"),
         file=PARAMS_FILE,
@@ -587,14 +515,17 @@ rule plot_lab_success:
 rule provenance:
     input:
         records=[
-            *expand(rules.generate_data.output.provenance, experiment=EXPERIMENTS),
-            *expand(rules.split_data.output.provenance, model=MODELS),
+            *expand(
+                rules.generate_data.output.provenance, experiment=list(EXPERIMENTS)
+            ),
+            *expand(rules.split_data.output.provenance, model=TRAINED),
             rules.descend_surface.output.provenance,
-            *expand(rules.train_model.output.provenance, model=MODELS),
-            *expand(rules.evaluate_model.output.provenance, model=MODELS),
-            rules.plot_surface.output.provenance,
-            rules.plot_quadratic.output.provenance,
-            rules.plot_linear.output.provenance,
+            *expand(rules.train_model.output.provenance, model=TRAINED),
+            *expand(rules.evaluate_model.output.provenance, model=TRAINED),
+            *expand(
+                "results/provenance/plot/{experiment}.json",
+                experiment=list(EXPERIMENTS),
+            ),
             rules.summarize.output.provenance,
             *expand(rules.lab_starts.output.provenance, surface=LAB.surfaces),
             *expand(rules.lab_run.output.provenance, surface=LAB.surfaces),
@@ -619,7 +550,6 @@ rule provenance:
         "logs/provenance.log",
     conda:
         "envs/gdpipe.yaml"
-    threads: 1
     shell:
         "python -m scripts.provenance --records {input.records} --out {output.metrics}"
         " --log {log}"

@@ -10,13 +10,18 @@ from __future__ import annotations
 import io
 import pickle
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from gdpipe import io as gio
 from gdpipe.errors import CheckpointError
-from gdpipe.models import MODELS, build_model
+from gdpipe.experiments import TRAINED
+from gdpipe.models import build_model
+
+if TYPE_CHECKING:
+    from gdpipe.training import TrainResult
 
 FORMAT = "gdpipe-checkpoint"
 FORMAT_VERSION = 1
@@ -71,8 +76,8 @@ def load_checkpoint(path: str | Path, expected_model: str) -> tuple[nn.Module, d
     name = payload.get("model")
     if name != expected_model:
         raise CheckpointError(f"{path}: checkpoint of model {name!r}, expected {expected_model!r}")
-    if name not in MODELS:
-        raise CheckpointError(f"{path}: unknown model {name!r}; known: {', '.join(MODELS)}")
+    if name not in TRAINED:
+        raise CheckpointError(f"{path}: unknown model {name!r}; known: {', '.join(TRAINED)}")
     model = build_model(name, **payload["model_args"])
     try:
         model.load_state_dict(payload["state_dict"])
@@ -80,3 +85,15 @@ def load_checkpoint(path: str | Path, expected_model: str) -> tuple[nn.Module, d
         raise CheckpointError(f"{path}: weights do not fit model {name!r} ({err})") from None
     info = {k: v for k, v in payload.items() if k not in ("state_dict", "model_args")}
     return model, info
+
+
+def checkpoint_info(config: dict, result: TrainResult) -> dict:
+    """The plain values a checkpoint stores beside the weights; `config` holds the params keys
+    the training step declares (pipeline.step_settings), so it describes the run that made it."""
+    return {
+        "status": result.status,
+        "diverged_step": result.diverged_step,
+        "epochs_completed": len(result.history) - 1,
+        "optimizer": result.optimizer_state,  # None for the hand-written update
+        "config": config,
+    }

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from gdpipe.pipeline import EXPERIMENTS
+from gdpipe.experiments import EXPERIMENTS
 
 DVC_YAML = "dvc.yaml"
 DEFAULT_PARAMS_FILE = "params.yaml"  # DVC's default: its keys need no file name in dvc.yaml
@@ -62,7 +62,8 @@ def stage_name(rule: str, wildcards: dict) -> str:
 
 def _order(key: str, value) -> tuple:
     # Experiments in their usual order (surface, quadratic, linear), any other value after.
-    return (key, EXPERIMENTS.index(value) if value in EXPERIMENTS else len(EXPERIMENTS), str(value))
+    names = list(EXPERIMENTS)
+    return (key, names.index(value) if value in names else len(names), str(value))
 
 
 def _snakemake_jobs(project: Path, snakefile: str = "Snakefile") -> list[_SnakemakeJob]:

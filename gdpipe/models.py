@@ -1,9 +1,15 @@
-"""The two trainable models of the notebook, as nn.Modules that a checkpoint can rebuild by name."""
+"""The two trainable models of the notebook, as nn.Modules that a checkpoint can rebuild by name.
+
+They live here, not in their experiments' modules, because those must import without torch
+(params.py reads their sections on every Snakemake start); each registry entry names its class.
+"""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+
+from gdpipe.experiments import EXPERIMENTS
 
 
 class QuadraticModel(nn.Module):
@@ -37,10 +43,8 @@ class LinearModel(nn.Module):
         return {"weight": self.weight.item(), "bias": self.bias.item()}
 
 
-MODELS: dict[str, type[nn.Module]] = {"quadratic": QuadraticModel, "linear": LinearModel}
-
-
 def build_model(name: str, seed: int | None = None, **model_args) -> nn.Module:
-    """A fresh model of the named kind; with a seed, its initial parameters are reproducible."""
+    """A fresh model of experiment `name` (its registry entry names the class); with a seed,
+    its initial parameters are reproducible."""
     generator = None if seed is None else torch.Generator().manual_seed(seed)
-    return MODELS[name](generator=generator, **model_args)
+    return globals()[EXPERIMENTS[name].model](generator=generator, **model_args)

@@ -12,33 +12,16 @@ import os
 import sys
 from pathlib import Path
 
+from gdpipe.experiments import EXPERIMENTS
 from gdpipe.objectives import SURFACES
 from gdpipe.params import LabParams, Params, read_params
 
-EXPERIMENTS = ("surface", "quadratic", "linear")
-MODELS = ("quadratic", "linear")
-
-# (step, experiment) -> the keys of the experiment's section the step reads; steps that touch
-# torch also read the top-level `device`.
-STEP_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
-    # name: with low/high `auto` the start square is the surface's (DVC sees the raw `auto`).
-    ("generate", "surface"): ("name", "seed", "n_starts", "low", "high"),
-    ("generate", "quadratic"): ("seed", "n_points", "noise"),
-    ("generate", "linear"): ("weight", "bias", "start", "end", "step"),
-    # Steps reading a data set also read the keys that fix its row count (a check on it).
-    ("split", "quadratic"): ("n_points", "test_size", "split_seed"),
-    ("split", "linear"): ("start", "end", "step", "test_size", "split_seed"),
-    ("descend", "surface"): ("name", "n_starts", "lr", "steps", "paths"),
-    ("train", "quadratic"): ("init_seed", "lr", "epochs"),
-    ("train", "linear"): ("seed", "optimizer", "loss", "lr", "epochs", "batch_size"),
-    ("evaluate", "quadratic"): (),
-    ("evaluate", "linear"): ("loss",),
-    ("plot", "surface"): ("name", "n_starts", "lr", "steps", "low", "high"),  # n_starts: title
-    ("plot", "quadratic"): (),
-    ("plot", "linear"): ("loss",),
+# step -> the keys of the lab section it reads (an experiment's are in its registry entry);
+# steps that touch torch also read the top-level `device`.
+LAB_STEP_KEYS: dict[str, tuple[str, ...]] = {
     # The lab: one job per surface for its starts, runs and figures; two combine the surfaces.
-    ("lab_starts", "lab"): ("seed", "n_starts"),
-    ("lab_run", "lab"): (
+    "lab_starts": ("seed", "n_starts"),
+    "lab_run": (
         "n_starts",
         "optimizers",
         "lrs",
@@ -52,34 +35,37 @@ STEP_KEYS: dict[tuple[str, str], tuple[str, ...]] = {
         "condition",
         "paths",
     ),
-    ("lab_plot", "lab"): ("steps", "condition"),  # the ECDF's x axis; the bowl's contour
-    ("lab_summary", "lab"): ("surfaces", "optimizers"),  # the runs files' and rows' order
-    ("lab_heatmap", "lab"): ("target",),  # its title
+    "lab_plot": ("steps", "condition"),  # the ECDF's x axis; the bowl's contour
+    "lab_summary": ("surfaces", "optimizers"),  # the runs files' and rows' order
+    "lab_heatmap": ("target",),  # its title
 }
 DEVICE_STEPS = ("descend", "train", "evaluate", "lab_run")
 
-# Every script imports these; each step adds the modules it calls.
-# (params.py takes surface and optimizer names, and `auto` values, from their registries.)
-# (Scripts read params through pipeline.read_step_params.)
+# Every script imports these; each step adds the modules it calls. (Scripts read params through
+# pipeline.read_step_params; params.py takes its sections from the experiments' registry, and
+# surface and optimizer names, and `auto` values, from theirs.) A dotted name is a package's.
 _COMMON = (
     "__init__",
     "cli",
     "errors",
+    "experiments",
+    "experiments.base",
+    *(e.params.__module__.removeprefix("gdpipe.") for e in EXPERIMENTS.values()),
     "io",
     "objectives",
     "optimizers",
     "params",
     "pipeline",
     "provenance",
+    "schema",
 )
-# Training and evaluation both rebuild models from params or checkpoints.
+# Descent, training and evaluation: what an experiment's run and train functions import when
+# called, and the checkpoints that rebuild models.
 _MODEL_MODULES = (
     "checkpoint",
-    "data",
     "descent",
     "devices",
     "evaluation",
-    "experiments",
     "models",
     "objectives",
     "optimizers",
@@ -87,12 +73,12 @@ _MODEL_MODULES = (
 )
 _LAB_PLOT_MODULES = ("lab", "lab_plots", "lab_summary", "objectives", "style")
 _STEP_MODULES = {
-    "generate": ("data",),
+    "generate": (),
     "split": ("data",),
     "descend": _MODEL_MODULES,
     "train": _MODEL_MODULES,
     "evaluate": _MODEL_MODULES,
-    "plot": ("data", "objectives", "plotting", "style"),  # plotting imports params, already common
+    "plot": ("objectives", "plotting", "style"),  # an experiment's plot imports plotting
     "summarize": ("summary",),
     "provenance": (),
     # gdpipe.lab imports torch and the engine only inside run_surface: they are lab_run's alone.
@@ -143,9 +129,10 @@ def step_keys(step: str, experiment: str, surface: str | None = None) -> list[st
 
     A lab step for one `surface` reads lab.condition only if that surface has one (the bowl).
     """
+    own = EXPERIMENTS[experiment].step_keys if experiment in EXPERIMENTS else LAB_STEP_KEYS
     keys = [
         f"{experiment}.{key}"
-        for key in STEP_KEYS.get((step, experiment), ())
+        for key in own.get(step, ())
         if not (key == "condition" and surface and SURFACES[surface].condition is None)
     ]
     return (["device"] if step in DEVICE_STEPS else []) + keys
@@ -189,7 +176,8 @@ class StepParams:
         if dotted not in self._keys:
             raise UndeclaredKeyError(
                 f"step {self._step!r} read {dotted}, which it does not declare: add it to "
-                f"gdpipe.pipeline.STEP_KEYS (it declares {', '.join(self._keys) or 'nothing'})"
+                f"the experiment's step_keys or gdpipe.pipeline.LAB_STEP_KEYS (it declares "
+                f"{', '.join(self._keys) or 'nothing'})"
             )
         return value
 
@@ -215,7 +203,17 @@ def lab_figure_surfaces(lab: LabParams) -> dict[str, list[str]]:
 def step_code(step: str) -> list[str]:
     """The script and gdpipe modules a step runs, as paths from the project root."""
     modules = sorted({*_COMMON, *_STEP_MODULES[step]})
-    return [SCRIPTS[step], *(f"gdpipe/{m}.py" for m in modules)]
+    return [SCRIPTS[step], *map(module_path, modules)]
+
+
+_PROJECT = Path(__file__).resolve().parents[1]
+
+
+def module_path(module: str) -> str:
+    """A gdpipe module's file: io -> gdpipe/io.py, experiments -> gdpipe/experiments/__init__.py,
+    experiments.linear -> gdpipe/experiments/linear.py."""
+    path = "gdpipe/" + module.replace(".", "/")
+    return f"{path}/__init__.py" if (_PROJECT / path).is_dir() else f"{path}.py"
 
 
 def run_jobs_with_this_python() -> None:

@@ -6,13 +6,14 @@ on a laptop, a headless GPU box or a cluster node.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from gdpipe.objectives import Surface
-from gdpipe.params import SurfaceParams
 from gdpipe.style import (
     BLUE,
     LABEL_FONT,
@@ -27,6 +28,9 @@ from gdpipe.style import (
     WIDE,
     figure,
 )
+
+if TYPE_CHECKING:
+    from gdpipe.experiments.surface import SurfaceParams
 
 
 def _starts_shown(shown: int, drawn: int) -> str:

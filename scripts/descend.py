@@ -1,19 +1,16 @@
 """Run gradient descent on a surface from every start at once (notebook Example 1)."""
 
 from gdpipe import cli, io
-from gdpipe.data import COLUMNS, dataset_rows
 from gdpipe.devices import make_deterministic, resolve_device
-from gdpipe.experiments import run_surface
+from gdpipe.experiments import surface
 from gdpipe.pipeline import read_step_params
 
 
 def step(args):
     params = read_step_params(args.params, "descend", "surface")
     make_deterministic(threads=None)  # the job's threads: results do not depend on them
-    starts = io.read_table(
-        args.starts, COLUMNS["surface"], rows=dataset_rows("surface", params.surface)
-    )
-    trajectories, history, metrics = run_surface(
+    starts = io.read_table(args.starts, surface.COLUMNS, rows=surface.rows(params.surface))
+    trajectories, history, metrics = surface.run_surface(
         params.surface, starts, resolve_device(params.device), cli.progress("descent")
     )
     io.write_table(args.trajectories, trajectories)

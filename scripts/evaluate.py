@@ -2,26 +2,26 @@
 
 from gdpipe import cli, io
 from gdpipe.checkpoint import load_checkpoint
-from gdpipe.data import COLUMNS
 from gdpipe.devices import make_deterministic, resolve_device
 from gdpipe.evaluation import evaluate_model
-from gdpipe.experiments import loss_name
+from gdpipe.experiments import EXPERIMENTS, TRAINED
 from gdpipe.pipeline import read_step_params
 
 
 def step(args):
     params = read_step_params(args.params, "evaluate", args.experiment)
+    experiment = EXPERIMENTS[args.experiment]
     make_deterministic()
     model, info = load_checkpoint(args.checkpoint, expected_model=args.experiment)
     splits = {
-        name: io.read_table(path, COLUMNS[args.experiment], min_rows=2)
+        name: io.read_table(path, experiment.columns, min_rows=2)
         for name, path in (("train", args.train), ("test", args.test))
     }
     metrics, predictions = evaluate_model(
         model,
         splits,
-        COLUMNS[args.experiment],
-        loss_name(args.experiment, getattr(params, args.experiment)),
+        experiment.columns,
+        experiment.loss(getattr(params, args.experiment)),
         info,
         resolve_device(params.device),
     )
@@ -32,7 +32,7 @@ def step(args):
 
 if __name__ == "__main__":
     arguments = cli.parser(__doc__)
-    arguments.add_argument("--experiment", required=True, choices=["quadratic", "linear"])
+    arguments.add_argument("--experiment", required=True, choices=TRAINED)
     arguments.add_argument("--checkpoint", required=True, help="checkpoint (.pt) to reload")
     arguments.add_argument("--train", required=True, help="train CSV")
     arguments.add_argument("--test", required=True, help="test CSV")

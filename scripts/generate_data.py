@@ -1,18 +1,19 @@
 """Generate one experiment's synthetic data set from its params section."""
 
-from gdpipe import cli, data, io
+from gdpipe import cli, io
+from gdpipe.experiments import EXPERIMENTS
 from gdpipe.pipeline import read_step_params
 
 
 def step(args):
     p = getattr(read_step_params(args.params, "generate", args.experiment), args.experiment)
-    frame = data.generate(args.experiment, p)
+    frame = EXPERIMENTS[args.experiment].generate(p)
     io.write_table(args.out, frame)
     cli.log.info("wrote %d rows to %s", len(frame), args.out)
 
 
 if __name__ == "__main__":
     arguments = cli.parser(__doc__)
-    arguments.add_argument("--experiment", required=True, choices=sorted(data.COLUMNS))
+    arguments.add_argument("--experiment", required=True, choices=sorted(EXPERIMENTS))
     arguments.add_argument("--out", required=True, help="CSV to write")
     cli.main(step, arguments)

@@ -1,17 +1,14 @@
 """Split one experiment's data set into train and test tables with scikit-learn."""
 
 from gdpipe import cli, data, io
+from gdpipe.experiments import EXPERIMENTS, TRAINED
 from gdpipe.pipeline import read_step_params
 
 
 def step(args):
     p = getattr(read_step_params(args.params, "split", args.experiment), args.experiment)
-    frame = io.read_table(
-        args.data,
-        data.COLUMNS[args.experiment],
-        min_rows=4,
-        rows=data.dataset_rows(args.experiment, p),
-    )
+    experiment = EXPERIMENTS[args.experiment]
+    frame = io.read_table(args.data, experiment.columns, min_rows=4, rows=experiment.rows(p))
     train, test = data.split(frame, test_size=p.test_size, seed=p.split_seed, source=args.data)
     io.write_table(args.train, train)
     io.write_table(args.test, test)
@@ -20,7 +17,7 @@ def step(args):
 
 if __name__ == "__main__":
     arguments = cli.parser(__doc__)
-    arguments.add_argument("--experiment", required=True, choices=["quadratic", "linear"])
+    arguments.add_argument("--experiment", required=True, choices=TRAINED)
     arguments.add_argument("--data", required=True, help="CSV to split")
     arguments.add_argument("--train", required=True, help="train CSV to write")
     arguments.add_argument("--test", required=True, help="test CSV to write")

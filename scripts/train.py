@@ -3,22 +3,20 @@
 import pandas as pd
 
 from gdpipe import cli, io
-from gdpipe.checkpoint import save_checkpoint
-from gdpipe.data import COLUMNS
+from gdpipe.checkpoint import checkpoint_info, save_checkpoint
 from gdpipe.devices import make_deterministic, resolve_device
-from gdpipe.experiments import checkpoint_info, run_training
+from gdpipe.experiments import EXPERIMENTS, TRAINED
 from gdpipe.pipeline import read_step_params, step_settings
 
 
 def step(args):
     params = read_step_params(args.params, "train", args.experiment)
-    p = getattr(params, args.experiment)
+    experiment = EXPERIMENTS[args.experiment]
     make_deterministic()
-    train = io.read_table(args.train, COLUMNS[args.experiment], min_rows=2)
-    test = io.read_table(args.test, COLUMNS[args.experiment], min_rows=2)
-    model, result = run_training(
-        args.experiment,
-        p,
+    train = io.read_table(args.train, experiment.columns, min_rows=2)
+    test = io.read_table(args.test, experiment.columns, min_rows=2)
+    model, result = experiment.train(
+        getattr(params, args.experiment),
         train,
         test,
         resolve_device(params.device),
@@ -38,7 +36,7 @@ def step(args):
 
 if __name__ == "__main__":
     arguments = cli.parser(__doc__)
-    arguments.add_argument("--experiment", required=True, choices=["quadratic", "linear"])
+    arguments.add_argument("--experiment", required=True, choices=TRAINED)
     arguments.add_argument("--train", required=True, help="train CSV")
     arguments.add_argument("--test", required=True, help="test CSV")
     arguments.add_argument("--checkpoint", required=True, help="checkpoint (.pt) to write")

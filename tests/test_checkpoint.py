@@ -150,7 +150,8 @@ def test_trained_checkpoint_carries_optimizer_state_and_config(tmp_path, unit_pa
     import dataclasses
 
     from gdpipe import data
-    from gdpipe.experiments import checkpoint_info, run_training
+    from gdpipe.checkpoint import checkpoint_info
+    from gdpipe.experiments import linear
     from gdpipe.params import validate_params
     from gdpipe.pipeline import step_keys, step_settings
 
@@ -159,8 +160,8 @@ def test_trained_checkpoint_carries_optimizer_state_and_config(tmp_path, unit_pa
         params, linear=dataclasses.replace(params.linear, optimizer="adam", epochs=2)
     )
     p = params.linear
-    train, test = data.split(data.generate_linear(p), p.test_size, p.split_seed)
-    model, result = run_training("linear", p, train, test, torch.device("cpu"), iter)
+    train, test = data.split(linear.generate(p), p.test_size, p.split_seed)
+    model, result = linear.train(p, train, test, torch.device("cpu"), iter)
     path = tmp_path / "linear.pt"
     config = step_settings(params, "train", "linear")
     save_checkpoint(path, "linear", model, **checkpoint_info(config, result))

@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from gdpipe.data import generate_starts
 from gdpipe.evaluation import at_minimum
-from gdpipe.experiments import run_surface
+from gdpipe.experiments.surface import generate, run_surface
 from gdpipe.objectives import SURFACES, get_surface
 from gdpipe.params import read_raw_params, validate_params
 from tests.conftest import ROOT
@@ -43,7 +42,7 @@ def test_switching_the_surface_with_default_settings_works(name):
     p = validate_params(raw).surface
     surface = get_surface(name)
     assert (p.low, p.high) == surface.domain
-    starts = generate_starts(p)
+    starts = generate(p)
     assert starts.to_numpy().min() >= p.low
     assert starts.to_numpy().max() < p.high
     _, history, metrics = run_surface(p, starts, torch.device("cpu"), progress=iter)

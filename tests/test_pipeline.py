@@ -291,9 +291,10 @@ def test_big_descent_jobs_ask_for_threads_and_small_ones_leave_the_cores(runs):
 def test_checkpoints_record_exactly_the_keys_training_declares(runs):
     import torch
 
-    from gdpipe.pipeline import MODELS, step_keys
+    from gdpipe.experiments import TRAINED
+    from gdpipe.pipeline import step_keys
 
     _, project = runs
-    for model in MODELS:
+    for model in TRAINED:
         payload = torch.load(project / f"results/{model}/checkpoint.pt", weights_only=True)
         assert list(payload["config"]) == step_keys("train", model), model

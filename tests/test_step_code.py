@@ -8,22 +8,43 @@ from pathlib import Path
 
 import pytest
 
-from gdpipe.pipeline import SCRIPTS, UndeclaredKeyError, read_step_params, step_code
+from gdpipe.pipeline import (
+    SCRIPTS,
+    UndeclaredKeyError,
+    module_path,
+    read_step_params,
+    step_code,
+)
 from tests.conftest import ROOT, write_params
 
 
 def _imported_gdpipe_modules(path: Path, everywhere: bool) -> set[str]:
-    """gdpipe modules a file imports: at module level, or `everywhere` (in functions too)."""
+    """gdpipe modules a file imports: at module level, or `everywhere` (in functions too).
+
+    A dotted name is a package's module (experiments.linear); importing it runs the package's
+    __init__ too. `from gdpipe.experiments import linear` may name modules or other objects: a
+    name with a file of its own is a module."""
     tree = ast.parse(path.read_text())
     found = set()
     for node in ast.walk(tree) if everywhere else tree.body:
-        if isinstance(node, ast.ImportFrom) and node.module == "gdpipe":
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("gdpipe."):
-            found.add(node.module.split(".")[1])
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("gdpipe"):
+            package = node.module.removeprefix("gdpipe").removeprefix(".")
+            if package:
+                found.add(package)
+            for alias in node.names:
+                name = f"{package}.{alias.name}" if package else alias.name
+                if _file(name).exists():
+                    found.add(name)
         elif isinstance(node, ast.Import):
-            found.update(a.name.split(".")[1] for a in node.names if a.name.startswith("gdpipe."))
-    return found
+            found.update(
+                a.name.removeprefix("gdpipe.") for a in node.names if a.name.startswith("gdpipe.")
+            )
+    # and the packages above each module: experiments.linear imports experiments first
+    return found | {m.rsplit(".", 1)[0] for m in found if "." in m}
+
+
+def _file(module: str) -> Path:
+    return ROOT / module_path(module)
 
 
 def _closure(script: Path) -> set[str]:
@@ -35,13 +56,22 @@ def _closure(script: Path) -> set[str]:
         module = todo.pop()
         if module not in seen:
             seen.add(module)
-            todo |= _imported_gdpipe_modules(ROOT / "gdpipe" / f"{module}.py", everywhere=False)
+            todo |= _imported_gdpipe_modules(_file(module), everywhere=False)
     return seen
+
+
+def _module(path: str) -> str:
+    """gdpipe/experiments/linear.py -> experiments.linear; gdpipe/experiments/__init__.py ->
+    experiments (gdpipe/__init__.py stays __init__)."""
+    parts = Path(path).with_suffix("").parts[1:]
+    if len(parts) > 1 and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)
 
 
 @pytest.mark.parametrize("step", sorted(SCRIPTS))
 def test_a_step_declares_every_gdpipe_module_it_runs(step):
-    declared = {Path(p).stem for p in step_code(step) if p.startswith("gdpipe/")}
+    declared = {_module(p) for p in step_code(step) if p.startswith("gdpipe/")}
     missing = _closure(ROOT / SCRIPTS[step]) - declared
     assert not missing, f"{step} runs gdpipe modules it does not declare: {sorted(missing)}"
 

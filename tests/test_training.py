@@ -10,10 +10,11 @@ import pytest
 import torch
 
 from gdpipe import data
-from gdpipe.experiments import run_surface, run_training
+from gdpipe.experiments import EXPERIMENTS
+from gdpipe.experiments.surface import SurfaceParams, run_surface
 from gdpipe.models import build_model
 from gdpipe.objectives import get_surface
-from gdpipe.params import SurfaceParams, validate_params
+from gdpipe.params import validate_params
 from gdpipe.training import OPTIMIZERS, train_linear, train_quadratic
 
 CPU = torch.device("cpu")
@@ -25,7 +26,7 @@ def params(unit_params):
 
 
 def _split(experiment, p):
-    return data.split(data.generate(experiment, p), p.test_size, p.split_seed)
+    return data.split(EXPERIMENTS[experiment].generate(p), p.test_size, p.split_seed)
 
 
 # Example 1 runs on the lab's engine (tests/test_descent.py tests the engine itself).
@@ -102,7 +103,7 @@ def test_hand_written_quadratic_step_equals_torch_sgd(params):
 def test_quadratic_loss_falls(params):
     p = params.quadratic
     train, test = _split("quadratic", p)
-    _, result = run_training("quadratic", p, train, test, CPU, iter)
+    _, result = EXPERIMENTS["quadratic"].train(p, train, test, CPU, iter)
     losses = [row["train_loss"] for row in result.history]
     assert len(losses) == p.epochs + 1
     assert losses[-1] < losses[0] / 10
@@ -111,7 +112,7 @@ def test_quadratic_loss_falls(params):
 def test_linear_recovers_the_notebook_line(params):
     p = params.linear
     train, test = _split("linear", p)
-    model, result = run_training("linear", p, train, test, CPU, iter)
+    model, result = EXPERIMENTS["linear"].train(p, train, test, CPU, iter)
     assert result.status == "ok"
     assert model.weight.item() == pytest.approx(0.7, abs=0.005)
     assert model.bias.item() == pytest.approx(0.3, abs=0.005)
@@ -123,7 +124,7 @@ def test_linear_batch_size_one_is_one_step_per_sample(params):
     # With batch_size 1 and SGD each sample moves the weights by lr * dL/dw of that sample.
     p = dataclasses.replace(params.linear, epochs=1)
     train, test = _split("linear", p)
-    model, _ = run_training("linear", p, train, test, CPU, iter)
+    model, _ = EXPERIMENTS["linear"].train(p, train, test, CPU, iter)
     reference = build_model("linear", seed=p.seed)
     with torch.no_grad():
         for x, y in zip(train["x"], train["y"], strict=True):
@@ -165,7 +166,7 @@ def test_linear_training_is_a_plain_torch_loop(params, optimizer, torch_optimize
         batch_size=4,
     )
     train, test = _split("linear", p)
-    model, result = run_training("linear", p, train, test, CPU, iter)
+    model, result = EXPERIMENTS["linear"].train(p, train, test, CPU, iter)
 
     start = build_model("linear", seed=p.seed)  # the starting weights, nothing else
     reference = _Line(start.weight, start.bias)
@@ -206,15 +207,15 @@ def test_linear_training_is_a_plain_torch_loop(params, optimizer, torch_optimize
 def test_training_is_deterministic(params):
     p = dataclasses.replace(params.linear, epochs=3)
     train, test = _split("linear", p)
-    first, _ = run_training("linear", p, train, test, CPU, iter)
-    second, _ = run_training("linear", p, train, test, CPU, iter)
+    first, _ = EXPERIMENTS["linear"].train(p, train, test, CPU, iter)
+    second, _ = EXPERIMENTS["linear"].train(p, train, test, CPU, iter)
     assert first.learned() == second.learned()
 
 
 def test_quadratic_divergence_stops_at_the_first_bad_step(params):
     p = dataclasses.replace(params.quadratic, lr=1.0, epochs=50)
     train, test = _split("quadratic", p)
-    _, result = run_training("quadratic", p, train, test, CPU, iter)
+    _, result = EXPERIMENTS["quadratic"].train(p, train, test, CPU, iter)
     assert result.status == "diverged"
     assert 1 <= result.diverged_step <= 50
     assert len(result.history) == result.diverged_step  # rows 0..step-1, all finite
@@ -224,7 +225,7 @@ def test_quadratic_divergence_stops_at_the_first_bad_step(params):
 def test_linear_divergence_is_reported(params):
     p = dataclasses.replace(params.linear, loss="mse", lr=1e6, epochs=5)
     train, test = _split("linear", p)
-    _, result = run_training("linear", p, train, test, CPU, iter)
+    _, result = EXPERIMENTS["linear"].train(p, train, test, CPU, iter)
     assert result.status == "diverged"
     assert result.diverged_step >= 1
 
@@ -247,7 +248,7 @@ def test_an_overflowing_test_loss_is_divergence_too(params):
     # Coefficients still finite in float32 while the test MSE overflows to inf.
     p = dataclasses.replace(params.quadratic, lr=1.0, epochs=50)
     train, test = _split("quadratic", p)
-    model, result = run_training("quadratic", p, train, test, CPU, iter)
+    model, result = EXPERIMENTS["quadratic"].train(p, train, test, CPU, iter)
     assert result.status == "diverged"
     assert all(np.isfinite(list(model.learned().values())))  # only the loss said so
     assert all(np.isfinite(list(row.values())).all() for row in result.history)

@@ -1,0 +1,17 @@
+"""The registry of experiments: one module each, one `Experiment` entry (gdpipe.experiments.base).
+
+Everything that differs between experiments (params section, data, steps' keys, training,
+figures) is reached through EXPERIMENTS; adding one is a module here, its line below, its
+params.yaml section and its tests. Cheap to import (no torch): params.py reads the sections.
+"""
+
+from __future__ import annotations
+
+from gdpipe.experiments import linear, quadratic, surface
+from gdpipe.experiments.base import Experiment
+
+EXPERIMENTS: dict[str, Experiment] = {
+    e.name: e for e in (surface.EXPERIMENT, quadratic.EXPERIMENT, linear.EXPERIMENT)
+}
+# The experiments with a model: split, trained, evaluated and checkpointed.
+TRAINED = tuple(name for name, e in EXPERIMENTS.items() if e.model)

@@ -1,0 +1,49 @@
+"""What an experiment is: the one registry entry through which every step reaches it.
+
+Cheap to import (no torch, no matplotlib): params.py and the Snakefile read the entries on every
+start. An experiment's functions import torch or matplotlib inside, when a step calls them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One of an experiment's two PNGs, and how `snakemake --report` shows it."""
+
+    path: str
+    caption: str  # report/<caption>.rst
+    category: str
+    subcategory: str = "figures"  # formatted with the params section, e.g. "{name}"
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One notebook example, from its params section to its figures.
+
+    Steps: generate, then `descend` (no model) or split, train and evaluate (a model), then plot.
+    """
+
+    name: str  # its params section and its folder under data/ and results/
+    params: type  # the section: a frozen dataclass of gdpipe.schema fields
+    columns: tuple[str, ...]  # data/<name>/dataset.csv (train.csv, test.csv): input, target
+    generate: Callable[[Any], pd.DataFrame]  # section -> the seeded data set
+    rows: Callable[[Any], tuple[int, str]]  # section -> the data set's rows, the keys fixing them
+    step_keys: dict[str, tuple[str, ...]]  # step -> the keys of its section the step reads
+    # The plot step: its input files (`table`: one or more, `history`, `metrics` if read), its
+    # figures (the data with the model or paths, then the loss or value per step), and
+    # plot(section, table paths, history path, metrics path) -> the two matplotlib Figures.
+    plot_inputs: dict[str, str | tuple[str, ...]]
+    figures: tuple[Figure, Figure]
+    plot: Callable[..., tuple]
+    # A trained experiment: its nn.Module class in gdpipe.models (a checkpoint names the
+    # experiment; torch stays out of this module), training and the loss it is evaluated with.
+    model: str | None = None
+    train: Callable[..., tuple] | None = None  # (section, train, test, device, progress)
+    loss: Callable[[Any], str] | None = None

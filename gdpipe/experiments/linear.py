@@ -1,0 +1,151 @@
+"""Example 3: an nn.Module linear regression on y = weight*x + bias trained with torch.optim.
+
+Its section of params.yaml, its data, training (gdpipe.training.train_linear on
+gdpipe.models.LinearModel) and its two figures.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from gdpipe import io
+from gdpipe.experiments.base import Experiment, Figure
+from gdpipe.schema import choice, fraction, integer, number, positive, split_relations
+
+if TYPE_CHECKING:
+    import torch
+
+    from gdpipe.training import Progress, TrainResult
+
+# The names of gdpipe.training's torch.optim classes and losses (it imports torch; this may not).
+OPTIMIZERS = ("sgd", "adam", "rmsprop")
+LOSSES = ("l1", "mse")
+
+
+@dataclass(frozen=True)
+class LinearParams:
+    """Example 3: an nn.Module linear regression on y = weight*x + bias trained with torch.optim."""
+
+    seed: int = integer(0)
+    weight: float = number()
+    bias: float = number()
+    start: float = number()
+    end: float = number()
+    step: float = positive()
+    test_size: float = fraction()
+    split_seed: int = integer(0)
+    optimizer: str = choice(OPTIMIZERS)
+    loss: str = choice(LOSSES)
+    lr: float = positive()
+    epochs: int = integer(1)
+    batch_size: int = integer(1)
+
+    @property
+    def n_points(self) -> int:
+        """How many points np.arange(start, end, step) yields."""
+        return max(0, math.ceil((self.end - self.start) / self.step))
+
+    def relations(self):
+        if not self.start < self.end:
+            yield "start", f"must be below linear.end ({self.end}), got {self.start}"
+            return
+        yield from split_relations(self.n_points, self.test_size, "step")
+
+
+COLUMNS = ("x", "y")  # input, target
+HISTORY_COLUMNS = ("epoch", "train_loss", "test_loss")
+PREDICTION_COLUMNS = ("x", "y", "split", "prediction")
+STEP_KEYS = {
+    "generate": ("weight", "bias", "start", "end", "step"),
+    # Steps reading a data set also read the keys that fix its row count (a check on it).
+    "split": ("start", "end", "step", "test_size", "split_seed"),
+    "train": ("seed", "optimizer", "loss", "lr", "epochs", "batch_size"),
+    "evaluate": ("loss",),
+    "plot": ("loss",),
+}
+
+
+def generate(p: LinearParams) -> pd.DataFrame:
+    """y = weight*x + bias on x = arange(start, end, step), noise-free as in the notebook."""
+    x = np.arange(p.start, p.end, p.step, dtype=np.float64)
+    return pd.DataFrame({"x": x, "y": p.weight * x + p.bias})
+
+
+def rows(p: LinearParams) -> tuple[int, str]:
+    return p.n_points, "linear.start, end and step"
+
+
+def train(
+    p: LinearParams,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    device: torch.device,
+    progress: Progress,
+) -> tuple[torch.nn.Module, TrainResult]:
+    """The model from `seed`, trained on `device` with the configured torch.optim and loss."""
+    from gdpipe.evaluation import tensors
+    from gdpipe.models import build_model
+    from gdpipe.training import train_linear
+
+    model = build_model("linear", seed=p.seed).to(device)
+    train_xy, test_xy = tensors(train, COLUMNS, device), tensors(test, COLUMNS, device)
+    result = train_linear(
+        model,
+        train_xy,
+        test_xy,
+        optimizer=p.optimizer,
+        loss=p.loss,
+        lr=p.lr,
+        epochs=p.epochs,
+        batch_size=p.batch_size,
+        progress=progress,
+    )
+    return model, result
+
+
+def loss(p: LinearParams) -> str:
+    return p.loss
+
+
+def plot(p: LinearParams, tables, history, metrics) -> tuple:
+    """The data with the learned line, and the train and test loss per epoch."""
+    from gdpipe import plotting
+
+    predictions = io.read_table(
+        tables[0],
+        PREDICTION_COLUMNS,
+        text_columns=("split",),
+        nonfinite_columns=("prediction",),  # a diverged model predicts nan
+    )
+    history = io.read_table(history, HISTORY_COLUMNS)
+    fit = plotting.linear_fit(predictions, io.read_json(metrics))
+    title = "Linear regression: loss per epoch"
+    return fit, plotting.loss_curves(history, title, p.loss.upper())
+
+
+EXPERIMENT = Experiment(
+    name="linear",
+    params=LinearParams,
+    columns=COLUMNS,
+    generate=generate,
+    rows=rows,
+    step_keys=STEP_KEYS,
+    plot_inputs={
+        "table": "results/linear/predictions.csv",
+        "metrics": "results/metrics/linear.json",
+        "history": "results/linear/history.csv",
+    },
+    figures=(
+        Figure("results/plots/linear_fit.png", "linear_fit", "Example 3: linear"),
+        Figure("results/plots/linear_loss.png", "linear_loss", "Example 3: linear"),
+    ),
+    plot=plot,
+    model="LinearModel",
+    train=train,
+    loss=loss,
+)

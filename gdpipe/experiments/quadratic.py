@@ -1,0 +1,118 @@
+"""Example 2: a*t^2 + b*t + c fitted to noisy speed-vs-time data by hand-written steps.
+
+Its section of params.yaml, its data, training (gdpipe.training.train_quadratic on
+gdpipe.models.QuadraticModel) and its two figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from gdpipe import io
+from gdpipe.experiments.base import Experiment, Figure
+from gdpipe.schema import fraction, integer, number, positive, split_relations
+
+if TYPE_CHECKING:
+    import torch
+
+    from gdpipe.training import Progress, TrainResult
+
+
+@dataclass(frozen=True)
+class QuadraticParams:
+    """Example 2: a*t^2 + b*t + c fitted to noisy speed-vs-time data by hand-written steps."""
+
+    seed: int = integer(0)
+    init_seed: int = integer(0)
+    n_points: int = integer(4)
+    noise: float = number(0.0)
+    test_size: float = fraction()
+    split_seed: int = integer(0)
+    lr: float = positive()
+    epochs: int = integer(1)
+
+    def relations(self):
+        yield from split_relations(self.n_points, self.test_size, "n_points")
+
+
+COLUMNS = ("t", "speed")  # input, target
+HISTORY_COLUMNS = ("epoch", "train_loss", "test_loss", "a", "b", "c")
+STEP_KEYS = {
+    "generate": ("seed", "n_points", "noise"),
+    # Steps reading a data set also read the keys that fix its row count (a check on it).
+    "split": ("n_points", "test_size", "split_seed"),
+    "train": ("init_seed", "lr", "epochs"),
+    "evaluate": (),
+    "plot": (),
+}
+
+
+def generate(p: QuadraticParams) -> pd.DataFrame:
+    """The notebook's speed-vs-time series: randn(n)*noise + 0.75*(t - centre)^2 + 1."""
+    rng = np.random.default_rng(p.seed)
+    t = np.arange(p.n_points, dtype=np.float64)
+    centre = (p.n_points - 1) / 2  # 9.5 for the notebook's 20 points
+    speed = rng.standard_normal(p.n_points) * p.noise + 0.75 * (t - centre) ** 2 + 1
+    return pd.DataFrame({"t": t, "speed": speed})
+
+
+def rows(p: QuadraticParams) -> tuple[int, str]:
+    return p.n_points, "quadratic.n_points"
+
+
+def train(
+    p: QuadraticParams,
+    train: pd.DataFrame,
+    test: pd.DataFrame,
+    device: torch.device,
+    progress: Progress,
+) -> tuple[torch.nn.Module, TrainResult]:
+    """The model from init_seed, trained on `device` by the hand-written update."""
+    from gdpipe.evaluation import tensors
+    from gdpipe.models import build_model
+    from gdpipe.training import train_quadratic
+
+    model = build_model("quadratic", seed=p.init_seed).to(device)
+    train_xy, test_xy = tensors(train, COLUMNS, device), tensors(test, COLUMNS, device)
+    result = train_quadratic(model, train_xy, test_xy, lr=p.lr, epochs=p.epochs, progress=progress)
+    return model, result
+
+
+def loss(p: QuadraticParams) -> str:
+    return "mse"
+
+
+def plot(p: QuadraticParams, tables, history, metrics=None) -> tuple:
+    """The train and test points with the fitted parabola, and the loss per epoch."""
+    from gdpipe import plotting
+
+    train_table, test_table = (io.read_table(path, COLUMNS) for path in tables)
+    history = io.read_table(history, HISTORY_COLUMNS)
+    fit = plotting.quadratic_panels(train_table, test_table, history)
+    return fit, plotting.loss_curves(history, "Quadratic fit: loss per epoch", "MSE")
+
+
+EXPERIMENT = Experiment(
+    name="quadratic",
+    params=QuadraticParams,
+    columns=COLUMNS,
+    generate=generate,
+    rows=rows,
+    step_keys=STEP_KEYS,
+    plot_inputs={
+        "table": ("data/quadratic/train.csv", "data/quadratic/test.csv"),
+        "history": "results/quadratic/history.csv",
+    },
+    figures=(
+        Figure("results/plots/quadratic_fit.png", "quadratic_fit", "Example 2: quadratic"),
+        Figure("results/plots/quadratic_loss.png", "quadratic_loss", "Example 2: quadratic"),
+    ),
+    plot=plot,
+    model="QuadraticModel",
+    train=train,
+    loss=loss,
+)

@@ -1,0 +1,150 @@
+"""Example 1: plain gradient descent from many random starts on a 2-D surface (no training).
+
+Its section of params.yaml, its starts, the descent on the lab's engine and its two figures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from gdpipe import io
+from gdpipe.experiments.base import Experiment, Figure
+from gdpipe.objectives import SURFACES, get_surface
+from gdpipe.schema import AUTO, choice, integer, number, positive
+
+if TYPE_CHECKING:
+    import torch
+
+    from gdpipe.training import Progress
+
+
+@dataclass(frozen=True)
+class SurfaceParams:
+    """Example 1: plain gradient descent from many random starts on a 2-D surface."""
+
+    name: str = choice(tuple(SURFACES))
+    seed: int = integer(0)
+    n_starts: int = integer(1)
+    steps: int = integer(1)
+    lr: float = positive(auto=True)
+    low: float = number(auto=True)
+    high: float = number(auto=True)
+    paths: int = integer(0)
+
+    def resolved(self) -> SurfaceParams:
+        """`auto` replaced by the surface's own start square and step size."""
+        surface = SURFACES[self.name]
+        own = {"low": surface.domain[0], "high": surface.domain[1], "lr": surface.lr}
+        return dataclasses.replace(
+            self, **{key: value for key, value in own.items() if getattr(self, key) == AUTO}
+        )
+
+    def relations(self):
+        if not self.low < self.high:
+            yield "low", f"must be below surface.high ({self.high}), got {self.low}"
+
+
+COLUMNS = ("x1", "x2")  # a start
+TRAJECTORY_COLUMNS = ("step", "start", "x1", "x2", "value")
+HISTORY_COLUMNS = ("step", "mean_value", "min_value")
+STEP_KEYS = {
+    # name: with low/high `auto` the start square is the surface's (DVC sees the raw `auto`).
+    "generate": ("name", "seed", "n_starts", "low", "high"),
+    "descend": ("name", "n_starts", "lr", "steps", "paths"),
+    "plot": ("name", "n_starts", "lr", "steps", "low", "high"),  # n_starts: the title
+}
+
+
+def generate(p: SurfaceParams) -> pd.DataFrame:
+    """n_starts points drawn uniformly from [low, high)^2 (the notebook's rand(n, 2) * 10)."""
+    rng = np.random.default_rng(p.seed)
+    starts = rng.uniform(p.low, p.high, size=(p.n_starts, 2))
+    return pd.DataFrame(starts, columns=list(COLUMNS))
+
+
+def rows(p: SurfaceParams) -> tuple[int, str]:
+    return p.n_starts, "surface.n_starts"
+
+
+def run_surface(
+    p: SurfaceParams, starts: pd.DataFrame, device: torch.device, progress: Progress
+) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    """Plain gradient descent from every start at once, on the lab's engine (sgd, one lr).
+
+    Returns the paths of the first `surface.paths` starts (rows stop where a start diverged),
+    the mean and lowest value over all starts still going at each step, and the metrics (of
+    every start): memory and output grow with the starts only through O(N) summaries.
+    """
+    import torch
+
+    from gdpipe.descent import descend
+    from gdpipe.evaluation import surface_metrics
+
+    surface = get_surface(p.name)
+    # float64: descent on a surface is about positions, and the notebook ran numpy float64.
+    x = torch.tensor(starts[list(COLUMNS)].to_numpy(), dtype=torch.float64, device=device)
+    lr = torch.tensor([p.lr], dtype=torch.float64, device=device)
+    result = descend(surface, "sgd", x, lr, p.steps, n_paths=p.paths, progress=progress)
+    positions = result.path_positions[:, 0].cpu().numpy()  # (S+1, N, 2), NaN once diverged
+    values = result.path_values[:, 0].cpu().numpy()  # (S+1, N)
+    S, N = values.shape
+    going = np.isfinite(values).ravel()
+    trajectories = pd.DataFrame(
+        {
+            "step": np.repeat(np.arange(S), N),
+            "start": np.tile(np.arange(N), S),
+            "x1": positions[..., 0].ravel(),
+            "x2": positions[..., 1].ravel(),
+            "value": values.ravel(),
+        }
+    )[going].reset_index(drop=True)
+    mean, low = result.mean_value[:, 0].cpu().numpy(), result.min_value[:, 0].cpu().numpy()
+    history = pd.DataFrame({"step": np.arange(S), "mean_value": mean, "min_value": low})
+    history = history[np.isfinite(mean)]  # no start left: nothing to average
+    start_values = surface.value_and_gradient(x)[0].cpu().numpy()  # what step 0 computes
+    metrics = surface_metrics(
+        surface, start_values, result.final[0].cpu().numpy(), result.diverged_step[0].cpu().numpy()
+    )
+    metrics["steps_run"] = p.steps
+    return trajectories, history, metrics
+
+
+def plot(p: SurfaceParams, tables, history, metrics=None) -> tuple:
+    """Every start's path on the contour of f, and the mean and lowest value per step."""
+    from gdpipe import plotting
+
+    trajectories = io.read_table(tables[0], TRAJECTORY_COLUMNS)
+    history = io.read_table(history, HISTORY_COLUMNS)
+    fit = plotting.surface_trajectories(get_surface(p.name), trajectories, p)
+    return fit, plotting.surface_values(history)
+
+
+EXPERIMENT = Experiment(
+    name="surface",
+    params=SurfaceParams,
+    columns=COLUMNS,
+    generate=generate,
+    rows=rows,
+    step_keys=STEP_KEYS,
+    plot_inputs={
+        "table": "results/surface/trajectories.csv",
+        "history": "results/surface/history.csv",
+    },
+    figures=(
+        Figure(
+            "results/plots/surface_trajectories.png",
+            "surface_trajectories",
+            "Example 1: surface",
+            "{name}",
+        ),
+        Figure(
+            "results/plots/surface_values.png", "surface_values", "Example 1: surface", "{name}"
+        ),
+    ),
+    plot=plot,
+)
