@@ -64,7 +64,10 @@ def surface_trajectories(surface: Surface, trajectories: pd.DataFrame, p: Surfac
     first = trajectories[steps == 0]
     last = trajectories.groupby("start", sort=True).tail(1)  # a diverged start stops early
     diverged = last[last["step"] < p.steps]
-    ax.scatter(first["x1"], first["x2"], s=18, facecolors="none", edgecolors="white", label="start")
+    # White with a black rim: seen on the dark map and on the legend's white alike.
+    ax.scatter(
+        first["x1"], first["x2"], s=18, color="white", edgecolors="black", lw=0.6, label="start"
+    )
     # Ends above the stars: most paths end on a known minimum, and both must show.
     ax.scatter(last["x1"], last["x2"], s=18, color=PREDICTION, zorder=5, label="end")
     minima = np.array([m[:2] for m in surface.minima])
