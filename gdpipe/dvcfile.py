@@ -1,9 +1,10 @@
 """dvc.yaml, generated from the Snakefile: one DVC stage per Snakemake job, never drifting.
 
 Snakemake is asked for its jobs (its Python API, every job forced, nothing run); each job becomes
-a stage with the exact shell command Snakemake runs, the job's inputs (data, script, gdpipe code)
-as `deps`, the keys of its `params: settings` (what its script reads, from gdpipe.pipeline) as
-`params`, and its outputs as `outs`. Top-level `metrics:` lists every output named `metrics` and
+a stage with the exact shell command Snakemake runs, the job's inputs as `deps` (its data and
+script; its gdpipe modules as one entry, the package folder: see dvc_deps), the keys of its
+`params: settings` (what its script reads, from gdpipe.pipeline) as `params`, and its outputs
+as `outs`. Top-level `metrics:` lists every output named `metrics` and
 `plots:` the loss/value histories and the PNG figures, so `dvc metrics`/`dvc plots` work as is.
 
 Both sides read back as the same `Job` records (snakemake_jobs, dvc_stages), which is how the
@@ -25,8 +26,9 @@ DVC_YAML = "dvc.yaml"
 DEFAULT_PARAMS_FILE = "params.yaml"  # DVC's default: its keys need no file name in dvc.yaml
 HEADER = """\
 # Generated from the Snakefile by `python scripts/make_dvc_yaml.py`: do not edit by hand.
-# One stage per Snakemake job, same command, inputs and outputs; tests/test_dvc.py fails when
-# this file and the Snakefile drift apart. Refresh dvc.lock after it with `dvc repro`.
+# One stage per Snakemake job, same command, params, inputs (gdpipe's modules as the gdpipe
+# folder) and outputs; tests/test_dvc.py fails when this file and the Snakefile drift apart.
+# Refresh dvc.lock after it with `dvc repro`.
 """
 
 # History tables plotted by `dvc plots`, by the rule writing them: plot name suffix, x column,
@@ -53,6 +55,24 @@ class _SnakemakeJob:
     job: Job
     rule: str
     named_outputs: dict
+
+
+def dvc_deps(inputs: Iterable[str]) -> tuple[str, ...]:
+    """A job's inputs as its stage's deps: the gdpipe modules it imports become one entry, the
+    package directory, where the first of them stood.
+
+    DVC rewrites the whole dvc.lock after every stage it runs. With each stage's dozen or more
+    modules listed one by one, the lock ran to 4,900 lines and rewriting it cost about 1 s per
+    stage, 40 s of a cold `dvc repro`; as one directory hash, a third of that. So DVC re-runs
+    every stage after any edit under gdpipe/, never fewer than it should; Snakemake still
+    re-runs only the jobs whose own modules changed.
+    """
+    deps = []
+    for path in map(str, inputs):
+        path = "gdpipe" if path.startswith("gdpipe/") else path
+        if path not in deps:
+            deps.append(path)
+    return tuple(deps)
 
 
 def stage_name(rule: str, wildcards: dict) -> str:
@@ -104,7 +124,7 @@ def _snakemake_jobs(project: Path, snakefile: str = "Snakefile") -> list[_Snakem
                         job=Job(
                             name=stage_name(job.rule.name, wildcards),
                             cmd=job.shellcmd.strip(),
-                            deps=tuple(map(str, job.input)),
+                            deps=dvc_deps(job.input),
                             outs=tuple(map(str, job.output)),
                             params=((params_file, keys),) if keys else (),
                         ),

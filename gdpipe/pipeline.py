@@ -2,7 +2,7 @@
 
 The Snakefile passes these keys to each rule as `params:` (so Snakemake re-runs a job exactly
 when a value it reads changes) and lists the code as `input:` (so editing a module re-runs the
-steps that use it). DVC's stages list the same keys and files.
+steps that use it). DVC's stages list the same keys, and the gdpipe folder for the code.
 """
 
 from __future__ import annotations

@@ -129,8 +129,13 @@ def test_snakemake_jobs_and_dvc_stages_agree(scratch):
     train = next(job for job in dvc_side if job["name"] == "train_model-linear")
     assert train["cmd"].startswith("python -m scripts.train --params params.yaml ")
     assert "linear.lr" in train["params"][0][1]
-    assert "gdpipe/training.py" in train["deps"]
-    assert "data/linear/train.csv" in train["deps"]
+    assert train["deps"] == [
+        "data/linear/train.csv",
+        "data/linear/test.csv",
+        "scripts/train.py",
+        "gdpipe",
+    ]
+    assert not any(dep.startswith("gdpipe/") for job in dvc_side for dep in job["deps"])
     assert train["outs"] == [
         "results/linear/checkpoint.pt",
         "results/linear/history.csv",
@@ -165,7 +170,7 @@ def test_a_rule_changed_alone_is_caught(scratch):
 def test_a_stage_changed_alone_is_caught(scratch):
     dvc_yaml = scratch / "dvc.yaml"
     stages = yaml.safe_load(dvc_yaml.read_text())
-    stages["stages"]["plot_linear"]["deps"].remove("gdpipe/plotting.py")
+    stages["stages"]["plot_linear"]["deps"].remove("scripts/plot.py")
     dvc_yaml.write_text(yaml.safe_dump(stages, sort_keys=False))
     assert job_list(scratch, "snakemake") != job_list(scratch, "dvc")
     check = run(
