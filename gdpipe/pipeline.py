@@ -67,26 +67,24 @@ _MODEL_MODULES = (
     "devices",
     "evaluation",
     "models",
-    "objectives",
-    "optimizers",
     "training",
 )
-_LAB_PLOT_MODULES = ("lab", "lab_plots", "lab_summary", "objectives", "style")
+_LAB_PLOT_MODULES = ("lab", "lab_plots", "lab_summary", "style")
 _STEP_MODULES = {
     "generate": (),
     "split": ("data",),
     "descend": _MODEL_MODULES,
     "train": _MODEL_MODULES,
     "evaluate": _MODEL_MODULES,
-    "plot": ("objectives", "plotting", "style"),  # an experiment's plot imports plotting
+    "plot": ("plotting", "style"),  # an experiment's plot imports plotting
     "summarize": ("summary",),
     "provenance": (),
     # gdpipe.lab imports torch and the engine only inside run_surface: they are lab_run's alone.
-    "lab_starts": ("lab", "lab_summary", "objectives"),
-    "lab_run": ("descent", "devices", "lab", "lab_summary", "objectives", "optimizers"),
+    "lab_starts": ("lab", "lab_summary"),
+    "lab_run": ("descent", "devices", "lab", "lab_summary"),
     "lab_plot": _LAB_PLOT_MODULES,
     "lab_heatmap": _LAB_PLOT_MODULES,
-    "lab_summary": ("lab", "lab_summary", "objectives"),
+    "lab_summary": ("lab", "lab_summary"),
 }
 SCRIPTS = {
     "generate": "scripts/generate_data.py",
