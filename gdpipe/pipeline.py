@@ -52,6 +52,7 @@ _COMMON = (
     "experiments.base",
     *(e.params.__module__.removeprefix("gdpipe.") for e in EXPERIMENTS.values()),
     "io",
+    "kernels",
     "objectives",
     "optimizers",
     "params",

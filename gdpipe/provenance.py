@@ -14,6 +14,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from gdpipe import kernels
+
 # Distribution name -> module name: the libraries whose version can change an output's bytes.
 LIBRARIES = {
     "numpy": "numpy",
@@ -58,8 +60,7 @@ def job_record() -> dict[str, str]:
     for distribution, module in LIBRARIES.items():
         if module in sys.modules:
             record[distribution] = importlib.metadata.version(distribution)
-    if "torch" in sys.modules:  # the vector instructions torch's CPU kernels were built for
-        record["torch_cpu_kernels"] = sys.modules["torch"].backends.cpu.get_cpu_capability()
+    record.update(kernels.in_use())  # the vector instructions torch's and numpy's kernels use
     for field, values in sorted(_notes.items()):
         record[field] = ", ".join(sorted(values))
     return record
@@ -72,7 +73,16 @@ def merge(records: dict[str, dict[str, str]]) -> dict[str, str]:
     of jobs, most common first: "AMD EPYC 7763 (30 jobs); Intel Xeon 8480 (12 jobs)". Devices
     also say how many jobs computed on each; "none" where no job used torch.
     """
-    fields = ["python", "cpu", *LIBRARIES, "torch_cpu_kernels", "device", "descent_engine"]
+    fields = [
+        "python",
+        "cpu",
+        *LIBRARIES,
+        "cpu_kernels",
+        "torch_cpu_kernels",
+        "numpy_cpu_kernels",
+        "device",
+        "descent_engine",
+    ]
     merged = {}
     for field in fields:
         counts = Counter(r[field] for r in records.values() if field in r)

@@ -1,0 +1,75 @@
+"""One fixed set of CPU kernels on every x86-64 machine: the same bytes on AVX2 and AVX-512.
+
+torch, its MKL and oneDNN, numpy and numpy's OpenBLAS each pick their vector code by the CPU at
+run time, and a wider vector groups and fuses the arithmetic differently: the same descent gives
+other bits on an AVX-512 machine than on an AVX2 one. `pin()` caps all of them at AVX2 (x86-64-v3,
+which every x86-64 CPU of the last decade has) through the variables each reads when it starts,
+so it must run before numpy is imported and before torch's first operation: importing gdpipe
+calls it. GDPIPE_CPU_KERNELS=native opts out (each library's fastest kernels, this machine's
+bytes); a CPU without AVX2, or another architecture, keeps its own kernels.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+
+MODES = ("portable", "native")
+# Each library's own switch, set to AVX2. torch's also sets the vector ISA of torch.compile's
+# CPU code (torch/_inductor/cpu_vec_isa.py).
+PORTABLE_ENV = {
+    "ATEN_CPU_CAPABILITY": "avx2",
+    "MKL_CBWR": "AVX2,STRICT",  # MKL's conditional numerical reproducibility
+    "ONEDNN_MAX_CPU_ISA": "AVX2",
+    "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512_ICL AVX512_SPR",  # numpy 2.4's names above v3
+    "OPENBLAS_CORETYPE": "Haswell",
+}
+
+
+def requested() -> str:
+    """The mode GDPIPE_CPU_KERNELS asks for: portable (the default) or native."""
+    mode = os.environ.get("GDPIPE_CPU_KERNELS", "portable")
+    if mode not in MODES:
+        raise ValueError(
+            f"GDPIPE_CPU_KERNELS = {mode!r} is invalid: expected one of {', '.join(MODES)}"
+        )
+    return mode
+
+
+def has_avx2() -> bool:
+    """Whether this is an x86-64 CPU with AVX2 and FMA, the kernels `pin` selects."""
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        return False
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return False
+    flags = next((line for line in cpuinfo.splitlines() if line.startswith("flags")), "")
+    return {"avx2", "fma"} <= set(flags.split())
+
+
+def pin() -> str:
+    """Cap every library's CPU kernels at AVX2 unless opted out; the mode now in force."""
+    if requested() == "native" or not has_avx2():
+        return "native"
+    os.environ.update(PORTABLE_ENV)  # over any value inherited: the same kernels for every job
+    return "portable"
+
+
+def in_use() -> dict[str, str]:
+    """What this process computes with, for its provenance record."""
+    import sys
+
+    record = {"cpu_kernels": MODE}
+    if "torch" in sys.modules:
+        record["torch_cpu_kernels"] = sys.modules["torch"].backends.cpu.get_cpu_capability()
+    if "numpy" in sys.modules:
+        from numpy._core._multiarray_umath import __cpu_features__
+
+        levels = [f for f in ("X86_V2", "X86_V3", "X86_V4") if __cpu_features__.get(f)]
+        record["numpy_cpu_kernels"] = levels[-1] if levels else "baseline"
+    return record
+
+
+MODE = pin()
