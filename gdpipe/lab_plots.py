@@ -83,7 +83,11 @@ def _contour(ax, surface: Surface, lo: float, hi: float, filled: bool = True) ->
 
 
 def _minima(ax, surface: Surface, colours=(MINIMUM,), label="known minimum") -> None:
-    for i, (m1, m2, _) in enumerate(surface.minima):
+    # A lattice of local minima (Rastrigin's 121) drawn as stars would hide the paths: there
+    # only the global minimum is a star, the others small dots.
+    many = len(surface.minima) > len(OKABE_ITO)
+    stars = [m for m in surface.minima if not many or m[2] == surface.f_star]
+    for i, (m1, m2, _) in enumerate(stars):
         ax.scatter(
             m1,
             m2,
@@ -93,8 +97,11 @@ def _minima(ax, surface: Surface, colours=(MINIMUM,), label="known minimum") -> 
             edgecolors="black",
             linewidths=0.8,
             zorder=8,  # above the paths that end on it
-            label=label if i == 0 else None,
+            label=("global minimum" if many else label) if i == 0 else None,
         )
+    if many:
+        local = np.array([m[:2] for m in surface.minima if m[2] != surface.f_star])
+        ax.scatter(local[:, 0], local[:, 1], s=9, color="black", zorder=7, label="local minimum")
 
 
 def _diverged_at(path: pd.DataFrame, steps: int) -> int | None:

@@ -125,31 +125,49 @@ def _styblinski_tang(p, kappa=None):
     return f, xp.stack([d1, d2], axis=-1)
 
 
+# The minima are listed, not searched for at import (a search takes seconds); `find_minima` is
+# the check that the list is complete (tests/test_objectives.py).
 # On x2 = 2*pi the surface is sin x1 - sin(x1/2), whose minimum solves 2c^2 - c/2 - 1 = 0 with
-# c = cos(x1/2): hence the closed form. The other four come from Newton's method (see tests).
+# c = cos(x1/2); on the domain's edge x2 = 0 it is sin x1 + sin(x1/2), whose minimum solves
+# 2c^2 + c/2 - 1 = 0: hence the closed forms. The other four come from Newton's method.
 _SINCOS_X1 = 2 * math.acos((1 - math.sqrt(33)) / 8)
+_SINCOS_EDGE_X1 = 2 * math.acos((-1 - math.sqrt(33)) / 8)
 _SINCOS_MINIMA = (
     (_SINCOS_X1, 2 * math.pi, -1.7601725930460868),
     (1.637834, 3.509693, -1.0645906614371388),
     (1.637834, 9.056678, -1.0645906614371388),
     (7.921019, 2.773493, -1.0645906614371388),
     (7.921019, 9.792878, -1.0645906614371388),
+    (_SINCOS_EDGE_X1, 0.0, math.sin(_SINCOS_EDGE_X1) + math.sin(_SINCOS_EDGE_X1 / 2)),
 )
 
 
-def _styblinski_tang_root(x: float) -> float:
-    """A root of ∂f/∂x = 2x^3 - 16x + 2.5 by Newton's method from x (it converges in < 8 steps)."""
-    for _ in range(8):
-        x -= (2 * x**3 - 16 * x + 2.5) / (6 * x**2 - 16)
+def _newton_root(derivative, second, x: float, steps: int = 8) -> float:
+    """A root of a 1-D derivative by Newton's method from x (these converge in < 8 steps)."""
+    for _ in range(steps):
+        x -= derivative(x) / second(x)
     return x
 
 
-# Each coordinate has two minima (the middle root is a maximum): four combinations.
-_ST_LOW, _ST_HIGH = _styblinski_tang_root(-2.9), _styblinski_tang_root(2.7)
-_ST_MINIMA = tuple(
-    (a, b, float(_styblinski_tang(np.array([a, b]))[0]))
-    for a, b in ((_ST_LOW, _ST_LOW), (_ST_LOW, _ST_HIGH), (_ST_HIGH, _ST_LOW), (_ST_HIGH, _ST_HIGH))
+# Both are sums of one function per coordinate, so their minima are every combination of the
+# 1-D minima. Styblinski-Tang: two per coordinate (the middle root is a maximum).
+_ST_1D = tuple(
+    _newton_root(lambda x: 2 * x**3 - 16 * x + 2.5, lambda x: 6 * x**2 - 16, x) for x in (-2.9, 2.7)
 )
+# Rastrigin: one beside each integer, the cosine's wells, tilted by x^2 (exactly 0 at 0).
+_RASTRIGIN_1D = tuple(
+    _newton_root(
+        lambda x: 2 * x + 20 * math.pi * math.sin(2 * math.pi * x),
+        lambda x: 2 + 40 * math.pi**2 * math.cos(2 * math.pi * x),
+        float(k),
+    )
+    for k in range(-5, 6)
+)
+
+
+def _grid_minima(terms, roots) -> tuple[tuple[float, float, float], ...]:
+    return tuple((a, b, float(terms(np.array([a, b]))[0])) for a in roots for b in roots)
+
 
 _ALL = (
     Surface(
@@ -180,7 +198,7 @@ _ALL = (
         "rastrigin",
         "20 + x1^2 + x2^2 - 10(cos 2πx1 + cos 2πx2)",
         _rastrigin,
-        ((0.0, 0.0, 0.0),),
+        _grid_minima(_rastrigin, _RASTRIGIN_1D),
         (-5.12, 5.12),
         0.001,
     ),
@@ -197,7 +215,7 @@ _ALL = (
         "styblinski_tang",
         "Σ (xi^4 - 16xi^2 + 5xi)/2",
         _styblinski_tang,
-        _ST_MINIMA,
+        _grid_minima(_styblinski_tang, _ST_1D),
         (-5.0, 5.0),
         0.01,
     ),
@@ -215,3 +233,43 @@ def get_surface(name: str, condition: float = 100.0) -> Surface:
     if surface.condition is None:
         return surface
     return dataclasses.replace(surface, condition=float(condition))
+
+
+def find_minima(surface: Surface, starts_per_side: int = 101, steps: int = 60) -> list[tuple]:
+    """Every local minimum of `surface` in its (closed) domain, found by a method: Newton's method
+    from a grid of starts, kept where the gradient vanishes and the Hessian is positive definite.
+
+    (x1, x2, f) sorted by x1 then x2, one per minimum. The check that a surface's listed minima
+    are complete, and the way to list a new surface's. The Hessian is central differences of the
+    analytic gradient; the grid must be finer than the narrowest basin (101 per side: Rastrigin's
+    wells are 1 wide on a 10.24 domain).
+    """
+    lo, hi = surface.domain
+    side = np.linspace(lo, hi, starts_per_side)
+    x = np.stack(np.meshgrid(side, side, indexing="ij"), axis=-1).reshape(-1, 2)
+
+    def hessian(x, h=1e-5):
+        g = surface.gradient
+        columns = [(g(x + h * e) - g(x - h * e)) / (2 * h) for e in np.eye(2)]
+        H = np.stack(columns, axis=-1)
+        return (H + np.swapaxes(H, -1, -2)) / 2
+
+    with np.errstate(all="ignore"):  # starts that meet a singular Hessian become NaN: dropped
+        for _ in range(steps):
+            H, g = hessian(x), surface.gradient(x)
+            a, b, d = H[:, 0, 0], H[:, 0, 1], H[:, 1, 1]
+            x = (
+                x
+                - np.stack([d * g[:, 0] - b * g[:, 1], a * g[:, 1] - b * g[:, 0]], -1)
+                / (a * d - b * b)[:, None]
+            )
+        margin = 1e-9 * (hi - lo)
+        kept = np.isfinite(x).all(axis=1) & (np.linalg.norm(surface.gradient(x), axis=1) < 1e-9)
+        kept &= ((x >= lo - margin) & (x <= hi + margin)).all(axis=1)
+        x = x[kept]
+        x = x[np.linalg.eigvalsh(hessian(x)).min(axis=1) > 0]
+    found: list[np.ndarray] = []
+    for point in x[np.lexsort((x[:, 1], x[:, 0]))]:
+        if not any(np.abs(point - other).max() < 1e-6 for other in found):
+            found.append(point)
+    return [(float(a), float(b), float(surface.value(np.array([a, b])))) for a, b in found]

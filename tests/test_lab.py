@@ -169,3 +169,24 @@ def test_surface_specific_figures_follow_lab_surfaces(params):
     assert lab_figure_surfaces(few) == {"basins": [], "gif": [], "learning_rate": ["rosenbrock"]}
     no_sgd = dataclasses.replace(every, optimizers=("adam",))
     assert lab_figure_surfaces(no_sgd)["learning_rate"] == []
+
+
+def test_every_default_run_that_ends_still_in_the_domain_is_at_a_listed_minimum(default_params):
+    # The lab's default sweep (fewer starts; the time is in the steps) on every surface: a run
+    # whose gradient vanished has found a minimum, and the list must hold it (Rastrigin's runs
+    # may settle in wells outside the domain, which the list does not cover).
+    defaults = validate_params(default_params).lab
+    p = dataclasses.replace(defaults, n_starts=30, paths=0)
+    stopped = 0
+    for name in p.surfaces:
+        surface = lab.lab_surface(name, p)
+        starts = lab.generate_starts(surface, p.seed, p.n_starts)
+        runs = lab.run_surface(surface, starts, p, "cpu", lambda optimizer: iter)["runs"]
+        ends = runs.loc[runs["status"] == "ok", ["x1", "x2"]].to_numpy(dtype=float)
+        low, high = surface.domain
+        ends = ends[((ends >= low) & (ends <= high)).all(axis=1)]
+        still = np.linalg.norm(surface.gradient(ends), axis=1) <= 1e-6
+        stopped += int(still.sum())
+        lost = ends[still & ~surface.at_minima(ends).any(axis=1)]
+        assert len(lost) == 0, f"{name}: runs still at no listed minimum, e.g. {lost[:3]}"
+    assert stopped > 0.2 * len(p.surfaces) * len(p.optimizers) * len(p.lrs) * p.n_starts

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from gdpipe.objectives import SURFACES, get_surface
+from gdpipe.objectives import SURFACES, find_minima, get_surface
 
 # The lab's table of surfaces: name -> (f*, domain).
 # sincos: on x2 = 2π the surface is sin x1 − sin(x1/2), lowest where c = cos(x1/2) solves
@@ -109,6 +109,31 @@ def test_known_minima_are_minima(name, kappa):
             surface.value, torch.tensor([x1, x2], dtype=torch.float64)
         )
         assert torch.linalg.eigvalsh(hessian).min() > 0
+
+
+@pytest.mark.parametrize(("name", "kappa"), CASES, ids=IDS)
+def test_the_listed_minima_are_every_minimum_in_the_domain(name, kappa):
+    # Searched for by a method (Newton from a grid, positive-definite Hessian), not by hand: a
+    # minimum missing from the list, or one listed that is not there, fails.
+    surface = get_surface(name, condition=kappa)
+    found, listed = np.array(find_minima(surface)), np.array(surface.minima)
+    assert len(found) == len(listed)
+    order = np.lexsort((listed[:, 1], listed[:, 0]))
+    np.testing.assert_allclose(found[:, :2], listed[order, :2], rtol=0, atol=2e-6)
+    np.testing.assert_allclose(found[:, 2], listed[order, 2], rtol=0, atol=1e-10)
+
+
+def test_minima_found_include_those_on_the_domains_edge_and_every_rastrigin_well():
+    # sincos on its edge x2 = 0 is sin x1 + sin(x1/2): lowest at x1 = 5.1475 (f = -0.369), the
+    # minimum a hand-made list missed; Rastrigin has one well beside each integer, 11 x 11.
+    sincos = find_minima(get_surface("sincos"))
+    edge = [m for m in sincos if abs(m[1]) < 1e-9]
+    assert len(edge) == 1
+    assert edge[0][0] == pytest.approx(5.147527, abs=1e-6)
+    assert edge[0][2] == pytest.approx(-0.369009, abs=1e-6)
+    wells = np.array(find_minima(get_surface("rastrigin")))[:, :2]
+    assert len(wells) == 121
+    assert np.abs(wells - np.round(wells)).max() < 0.03
 
 
 def test_styblinski_tang_minima_are_the_cubics_roots():
