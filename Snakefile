@@ -6,6 +6,7 @@ job exactly when something it depends on changes. The commands are the ones dvc.
 """
 
 import dataclasses
+import glob
 import os
 
 from gdpipe.errors import ParamsError
@@ -17,7 +18,6 @@ from gdpipe.pipeline import (
     descent_threads,
     lab_figure_surfaces,
     run_jobs_with_this_python,
-    step_code,
     step_settings,
 )
 
@@ -75,6 +75,15 @@ wildcard_constraints:
     surface="|".join(SURFACES),
 
 
+# Every step's code: its script and the whole gdpipe package, as DVC's stages have it (a module
+# edit re-runs every step; tooling lives outside the package, in bench/ and scripts/).
+PACKAGE = sorted(glob.glob("gdpipe/**/*.py", recursive=True))
+
+
+def code(script):
+    return [f"scripts/{script}.py", *PACKAGE]
+
+
 def settings(step):
     """Input function: the values of the params keys `step` reads for this job's experiment."""
 
@@ -120,7 +129,7 @@ rule all:
 
 rule generate_data:
     input:
-        code=step_code("generate"),
+        code=code("generate_data"),
     output:
         out=update("data/{experiment}/dataset.csv"),
         provenance=update("results/provenance/generate_data/{experiment}.json"),
@@ -140,7 +149,7 @@ rule generate_data:
 rule split_data:
     input:
         data="data/{model}/dataset.csv",
-        code=step_code("split"),
+        code=code("split_data"),
     output:
         train=update("data/{model}/train.csv"),
         test=update("data/{model}/test.csv"),
@@ -161,7 +170,7 @@ rule split_data:
 rule descend_surface:
     input:
         starts="data/surface/dataset.csv",
-        code=step_code("descend"),
+        code=code("descend"),
     output:
         trajectories=update("results/surface/trajectories.csv"),
         history=update("results/surface/history.csv"),
@@ -190,7 +199,7 @@ rule train_model:
     input:
         train="data/{model}/train.csv",
         test="data/{model}/test.csv",
-        code=step_code("train"),
+        code=code("train"),
     output:
         checkpoint=update("results/{model}/checkpoint.pt"),
         history=update("results/{model}/history.csv"),
@@ -218,7 +227,7 @@ rule evaluate_model:
         checkpoint="results/{model}/checkpoint.pt",
         train="data/{model}/train.csv",
         test="data/{model}/test.csv",
-        code=step_code("evaluate"),
+        code=code("evaluate"),
     output:
         metrics=update("results/metrics/{model}.json"),
         predictions=update("results/{model}/predictions.csv"),
@@ -263,7 +272,7 @@ for experiment in EXPERIMENTS.values():
             f"plot_{experiment.name}"
         input:
             **experiment.plot_inputs,
-            code=step_code("plot"),
+            code=code("plot"),
         output:
             fit=plot_figure(experiment, 0),
             loss=plot_figure(experiment, 1),
@@ -291,7 +300,7 @@ rule summarize:
         metrics=expand(
             "results/metrics/{experiment}.json", experiment=list(EXPERIMENTS)
         ),
-        code=step_code("summarize"),
+        code=code("summarize"),
     output:
         csv=figure("results/summary.csv", "summary", "Summary", "the three examples"),
         markdown=update("results/summary.md"),
@@ -314,7 +323,7 @@ rule summarize:
 
 rule lab_starts:
     input:
-        code=step_code("lab_starts"),
+        code=code("lab_starts"),
     output:
         out=update("data/lab/{surface}/starts.csv"),
         provenance=update("results/provenance/lab_starts/{surface}.json"),
@@ -334,7 +343,7 @@ rule lab_starts:
 rule lab_run:
     input:
         starts="data/lab/{surface}/starts.csv",
-        code=step_code("lab_run"),
+        code=code("lab_run"),
     output:
         runs=update("results/lab/{surface}/runs.csv"),
         hits=update("results/lab/{surface}/hits.csv"),
@@ -365,7 +374,7 @@ rule plot_lab_surface:
         runs="results/lab/{surface}/runs.csv",
         hits="results/lab/{surface}/hits.csv",
         paths="results/lab/{surface}/paths.csv",
-        code=step_code("lab_plot"),
+        code=code("lab_plot"),
     output:
         paths=figure(
             "results/plots/lab/{surface}/paths.png",
@@ -394,7 +403,7 @@ rule plot_lab_surface:
 rule plot_lab_basins:
     input:
         runs="results/lab/{surface}/runs.csv",
-        code=step_code("lab_plot"),
+        code=code("lab_plot"),
     output:
         out=figure(
             "results/plots/lab/{surface}/basins.png",
@@ -420,7 +429,7 @@ rule animate_lab_paths:
     input:
         runs="results/lab/{surface}/runs.csv",
         paths="results/lab/{surface}/paths.csv",
-        code=step_code("lab_plot"),
+        code=code("lab_plot"),
     output:
         out=figure(
             "results/plots/lab/{surface}/paths.gif", "lab_gif", "The lab", "{surface}"
@@ -443,7 +452,7 @@ rule plot_lab_learning_rate:
     input:
         runs="results/lab/{surface}/runs.csv",
         history="results/lab/{surface}/history.csv",
-        code=step_code("lab_plot"),
+        code=code("lab_plot"),
     output:
         out=figure(
             "results/plots/lab/{surface}/learning_rate.png",
@@ -470,7 +479,7 @@ rule plot_lab_learning_rate:
 rule summarize_lab:
     input:
         runs=expand("results/lab/{surface}/runs.csv", surface=LAB.surfaces),
-        code=step_code("lab_summary"),
+        code=code("lab_summary"),
     output:
         csv=figure("results/lab/summary.csv", "lab_summary", "Summary", "the lab"),
         markdown=update("results/lab/summary.md"),
@@ -492,7 +501,7 @@ rule summarize_lab:
 rule plot_lab_success:
     input:
         summary="results/lab/summary.csv",
-        code=step_code("lab_heatmap"),
+        code=code("lab_plot"),
     output:
         out=figure(
             "results/plots/lab/success.png", "lab_success", "The lab", "all surfaces"
@@ -543,7 +552,7 @@ rule provenance:
             rules.summarize_lab.output.provenance,
             rules.plot_lab_success.output.provenance,
         ],
-        code=step_code("provenance"),
+        code=code("provenance"),
     output:
         metrics=update("results/provenance.json"),
     log:

@@ -14,7 +14,7 @@ from pathlib import Path
 from gdpipe.errors import GdpipeError
 
 log = logging.getLogger("gdpipe")
-STARTED = "ready after"  # the log line giving a job's start-up, read by gdpipe.bench
+STARTED = "ready after"  # the log line giving a job's start-up, read by the benchmark (bench/)
 
 
 def parser(description: str) -> argparse.ArgumentParser:
@@ -58,7 +58,7 @@ def main(step: Callable[[argparse.Namespace], None], arguments: argparse.Argumen
     args = arguments.parse_args()
     _setup_logging(args.log)
     started = since_process_start()
-    if started is not None:  # the interpreter and the script's imports (python -m gdpipe.bench)
+    if started is not None:  # the interpreter and the script's imports (python -m bench)
         log.info("%s %.3f s", STARTED, started)
     try:
         step(args)

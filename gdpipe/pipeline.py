@@ -1,8 +1,8 @@
-"""What each pipeline step reads: its params keys and its code. Cheap to import (no torch).
+"""What each pipeline step reads: its params keys. Cheap to import (no torch).
 
 The Snakefile passes these keys to each rule as `params:` (so Snakemake re-runs a job exactly
-when a value it reads changes) and lists the code as `input:` (so editing a module re-runs the
-steps that use it). DVC's stages list the same keys, and the gdpipe folder for the code.
+when a value it reads changes); DVC's stages list the same keys. Code is tracked by package:
+every step depends on its script and the whole gdpipe folder, in both tools.
 """
 
 from __future__ import annotations
@@ -41,67 +41,6 @@ LAB_STEP_KEYS: dict[str, tuple[str, ...]] = {
 }
 DEVICE_STEPS = ("descend", "train", "evaluate", "lab_run")
 
-# Every script imports these; each step adds the modules it calls. (Scripts read params through
-# pipeline.read_step_params; params.py takes its sections from the experiments' registry, and
-# surface and optimizer names, and `auto` values, from theirs.) A dotted name is a package's.
-_COMMON = (
-    "__init__",
-    "cli",
-    "errors",
-    "experiments",
-    "experiments.base",
-    *(e.params.__module__.removeprefix("gdpipe.") for e in EXPERIMENTS.values()),
-    "io",
-    "kernels",
-    "objectives",
-    "optimizers",
-    "params",
-    "pipeline",
-    "provenance",
-    "schema",
-)
-# Descent, training and evaluation: what an experiment's run and train functions import when
-# called, and the checkpoints that rebuild models.
-_MODEL_MODULES = (
-    "checkpoint",
-    "descent",
-    "devices",
-    "evaluation",
-    "models",
-    "training",
-)
-_LAB_PLOT_MODULES = ("lab", "lab_plots", "lab_summary", "style")
-_STEP_MODULES = {
-    "generate": (),
-    "split": ("data",),
-    "descend": _MODEL_MODULES,
-    "train": _MODEL_MODULES,
-    "evaluate": _MODEL_MODULES,
-    "plot": ("plotting", "style"),  # an experiment's plot imports plotting
-    "summarize": ("summary",),
-    "provenance": (),
-    # gdpipe.lab imports torch and the engine only inside run_surface: they are lab_run's alone.
-    "lab_starts": ("lab", "lab_summary"),
-    "lab_run": ("descent", "devices", "lab", "lab_summary"),
-    "lab_plot": _LAB_PLOT_MODULES,
-    "lab_heatmap": _LAB_PLOT_MODULES,
-    "lab_summary": ("lab", "lab_summary"),
-}
-SCRIPTS = {
-    "generate": "scripts/generate_data.py",
-    "split": "scripts/split_data.py",
-    "descend": "scripts/descend.py",
-    "train": "scripts/train.py",
-    "evaluate": "scripts/evaluate.py",
-    "plot": "scripts/plot.py",
-    "summarize": "scripts/summarize.py",
-    "provenance": "scripts/provenance.py",
-    "lab_starts": "scripts/lab_starts.py",
-    "lab_run": "scripts/lab_run.py",
-    "lab_plot": "scripts/lab_plot.py",
-    "lab_heatmap": "scripts/lab_plot.py",
-    "lab_summary": "scripts/lab_summary.py",
-}
 # Lab figures drawn for some surfaces only (when lab.surfaces has them): basins of attraction
 # where there are several minima to fall into, the animated paths on the notebook's surface,
 # and one learning-rate figure: LAB_LR_OPTIMIZER on the first of LAB_LR_SURFACES in the lab.
@@ -197,22 +136,6 @@ def lab_figure_surfaces(lab: LabParams) -> dict[str, list[str]]:
         "gif": [s for s in lab.surfaces if s in LAB_GIF_SURFACES],
         "learning_rate": lr if LAB_LR_OPTIMIZER in lab.optimizers else [],
     }
-
-
-def step_code(step: str) -> list[str]:
-    """The script and gdpipe modules a step runs, as paths from the project root."""
-    modules = sorted({*_COMMON, *_STEP_MODULES[step]})
-    return [SCRIPTS[step], *map(module_path, modules)]
-
-
-_PROJECT = Path(__file__).resolve().parents[1]
-
-
-def module_path(module: str) -> str:
-    """A gdpipe module's file: io -> gdpipe/io.py, experiments -> gdpipe/experiments/__init__.py,
-    experiments.linear -> gdpipe/experiments/linear.py."""
-    path = "gdpipe/" + module.replace(".", "/")
-    return f"{path}/__init__.py" if (_PROJECT / path).is_dir() else f"{path}.py"
 
 
 def run_jobs_with_this_python() -> None:

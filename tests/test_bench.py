@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from gdpipe import bench
+from bench import cases, pipeline, run
 from tests.conftest import ROOT, write_params
 
 ROW = {"baseline_per_s", "gdpipe_per_s", "peak_mib"}
@@ -21,39 +21,39 @@ ROW = {"baseline_per_s", "gdpipe_per_s", "peak_mib"}
 # show each check is live.
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_descent_ends_where_the_notebooks_loop_does(dtype):
-    assert set(bench.CASES["descent"](500, dtype, "cpu")) == ROW
+    assert set(cases.CASES["descent"](500, dtype, "cpu")) == ROW
 
 
 def test_per_sample_training_ends_with_the_notebooks_weights():
-    assert set(bench.CASES["per_sample"](50, "float32", "cpu")) == ROW
+    assert set(cases.CASES["per_sample"](50, "float32", "cpu")) == ROW
 
 
 def test_a_descent_that_disagrees_is_an_error(monkeypatch):
     # The notebook loop one step short: the check must notice.
-    original = bench._notebook_descent
-    monkeypatch.setattr(bench, "_notebook_descent", lambda x, steps, lr: original(x, steps - 1, lr))
+    original = cases._notebook_descent
+    monkeypatch.setattr(cases, "_notebook_descent", lambda x, steps, lr: original(x, steps - 1, lr))
     with pytest.raises(AssertionError, match="final positions differ"):
-        bench.CASES["descent"](500, "float64", "cpu")
+        cases.CASES["descent"](500, "float64", "cpu")
 
 
 def test_a_per_sample_run_that_disagrees_is_an_error(monkeypatch):
     # The notebook loop at twice the learning rate: its weights end elsewhere.
-    original = bench._notebook_training
+    original = cases._notebook_training
     monkeypatch.setattr(
-        bench, "_notebook_training", lambda m, x, y, lr, epochs: original(m, x, y, 2 * lr, epochs)
+        cases, "_notebook_training", lambda m, x, y, lr, epochs: original(m, x, y, 2 * lr, epochs)
     )
     with pytest.raises(AssertionError, match=r"per_sample: .* differs"):
-        bench.CASES["per_sample"](50, "float32", "cpu")
+        cases.CASES["per_sample"](50, "float32", "cpu")
 
 
 @pytest.mark.slow
 def test_the_command_writes_the_table(tmp_path, monkeypatch):
-    monkeypatch.setattr(bench, "plan", lambda device, cases: [("sweep", 100, "float64")])
+    monkeypatch.setattr(run, "plan", lambda device, cases: [("sweep", 100, "float64")])
     out = tmp_path / "bench.csv"
-    bench.main(["--cases", "sweep", "--out", str(out)])
+    run.main(["--cases", "sweep", "--out", str(out)])
     with out.open() as table:
         rows = list(csv.DictReader(table))
-    assert list(rows[0]) == list(bench.COLUMNS)
+    assert list(rows[0]) == list(run.COLUMNS)
     assert rows[0]["case"] == "sweep"
     assert float(rows[0]["ratio"]) > 0
 
@@ -69,8 +69,8 @@ def test_job_startups_come_from_the_jobs_logs(tmp_path, unit_params):
         check=True,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
-    (row,) = bench.job_startups(tmp_path, import_torch=2.0)
+    (row,) = pipeline.job_startups(tmp_path, import_torch=2.0)
     assert (row["rule"], row["jobs"], row["libraries"]) == ("generate_data", 1, "pandas")
     assert 0 < row["startup_s"] < 60
     assert row["ratio"] == row["startup_s"] / 2.0
-    assert bench.startup_path("out/bench.csv").as_posix() == "out/bench-startup.csv"
+    assert run.startup_path("out/bench.csv").as_posix() == "out/bench-startup.csv"

@@ -1,12 +1,10 @@
 """What the pinned CPU kernels cost: the same descents with the pin and without it.
 
-Run: python -m tests.benchmark_kernels. Sincos, plain GD at lr 0.1, 100 steps; the eager engine
+Run: python -m bench.kernels. Sincos, plain GD at lr 0.1, 100 steps; the eager engine
 at 10^5 starts and the fused one at 10^6 (compiled first), float64 and float32, best of 3, each
 in a child process whose only difference is GDPIPE_CPU_KERNELS (portable: the AVX2 pin; native:
 each library's own choice). The two kinds run twice in alternating order and the better of each
-is kept; the table prints point-steps/s and native / pinned. Not a test: it asserts nothing and
-pytest does not collect it.
-"""
+is kept; the table prints point-steps/s and native / pinned."""
 
 import json
 import os

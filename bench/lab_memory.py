@@ -1,11 +1,10 @@
 """Peak memory of one large lab run: 100,000 starts × 1,000 steps, one surface, one optimizer.
 
-Run: python -m tests.benchmark_lab_memory [--starts 100000] [--steps 1000]. Two cases, each in a
+Run: python -m bench.lab_memory [--starts 100000] [--steps 1000]. Two cases, each in a
 fresh process: the descent engine alone (one lr), and the pipeline's `lab_run` step on one
 surface and one optimizer with every default lr, tables written. Each peak resident memory
 (ru_maxrss) is printed beside a baseline measured the same way in this run: a process that only
-imports torch. Not a test: it asserts nothing and
-pytest does not collect it. The issue's bound is 2 GiB; keeping every position instead (what
+imports torch. It asserts nothing. The issue's bound is 2 GiB; keeping every position instead (what
 Example 1 did before the streaming engine) would need starts × (steps + 1) × 2 × 8 bytes.
 """
 
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.conftest import ROOT
+ROOT = Path(__file__).resolve().parents[1]
 
 RUN = """
 import sys, torch

@@ -1,0 +1,34 @@
+"""Benchmark gdpipe against the notebook's own code, side by side in one run.
+
+    python -m bench --out bench.csv [--device cpu|cuda] [--cases descent sweep ...]
+
+Run it in the project folder. It prints a table and writes it as CSV with the columns
+case,size,dtype,device,baseline_per_s,gdpipe_per_s,ratio,peak_mib. Each row is measured in a
+fresh Python process (the descent rows share one, smallest first, so the compiler starts
+once): gdpipe first (peak_mib is that process's peak resident memory then, interpreter
+and torch included), then the baseline, and the row fails unless both gave the same numbers.
+Timings are medians of 3 runs where one run takes under 5 s, else one run.
+
+- descent: the notebook's numpy loop (`X = X - lr * gradiente(X)`, keeping every position as
+  it did) against gdpipe's fused engine (compiled beforehand), sincos, plain GD, 100 steps;
+  units: point-steps/s.
+- sweep: 64 learning rates in one `descend` against 64 separate calls; identical per-lr results.
+- per_sample: Example 3 with batch_size 1, the notebook's loop against `train_linear`, same data
+  and initial weights; identical final weights; units: samples/s (1/s = time per epoch × size).
+- data_scale: Example 3's linear regression on 10 million samples, batches of 1,000, one epoch;
+  no baseline; units: samples/s.
+- pipeline_cold / pipeline_noop / pipeline_change: `snakemake --cores all` and `dvc repro`
+  (dtype column) on a copy of the project with the default params, from nothing, again, and
+  after `linear.lr` changes; the baseline is `python -c "import torch"`; units: runs/s.
+
+With the pipeline cases it also prints the start-up of each job (the interpreter and its
+script's imports, from the job's log, median over a rule's jobs in the cold `dvc repro`, which
+runs one job at a time) against `import torch`, and which of torch, scikit-learn, matplotlib and
+pandas the jobs imported; `--out bench.csv` writes that table to bench-startup.csv.
+
+Modules: `cases` (the in-process rows and the notebook's code they compare with), `pipeline`
+(whole pipeline runs and each job's start-up), `run` (the driver and its table); `kernels` and
+`lab_memory` are benchmarks of their own (`python -m bench.kernels`,
+`python -m bench.lab_memory`).
+Tooling, not the pipeline: nothing here is a pipeline step's code, so editing it re-runs nothing.
+"""
