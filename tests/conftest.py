@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # What a pipeline run needs from the project: the tree a user clones, minus outputs.
 PROJECT_FILES = (
     "Snakefile",
+    "rules",
     "params.yaml",
     "profiles",
     "report",

@@ -152,9 +152,10 @@ def test_snakemake_jobs_and_dvc_stages_agree(scratch):
 
 
 def test_a_rule_changed_alone_is_caught(scratch):
-    snakefile = scratch / "Snakefile"
+    snakefile = scratch / "rules/notebook.smk"
     text = snakefile.read_text()
-    rule = " --csv {output.csv} --markdown {output.markdown} --log {log}"  # summarize's
+    # summarize's arguments
+    rule = "--metrics {input.metrics} --csv {output.csv} --markdown {output.markdown}"
     assert text.count(rule) == 1
     snakefile.write_text(text.replace(rule, rule + " --verbose"))
     assert job_list(scratch, "snakemake") != job_list(scratch, "dvc")

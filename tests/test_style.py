@@ -25,7 +25,7 @@ def test_ruff_is_clean():
 
 
 def test_snakefmt_is_clean():
-    result = _run(str(BIN / "snakefmt"), "--check", "Snakefile")
+    result = _run(str(BIN / "snakefmt"), "--check", "Snakefile", "rules")
     assert result.returncode == 0, result.stderr
 
 
