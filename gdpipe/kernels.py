@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 from pathlib import Path
 
 MODES = ("portable", "native")
@@ -28,11 +29,14 @@ PORTABLE_ENV = {
 
 
 def requested() -> str:
-    """The mode GDPIPE_CPU_KERNELS asks for: portable (the default) or native."""
-    mode = os.environ.get("GDPIPE_CPU_KERNELS", "portable")
+    """The mode GDPIPE_CPU_KERNELS asks for: portable (the default, also when empty) or native,
+    in any case and spacing."""
+    given = os.environ.get("GDPIPE_CPU_KERNELS", "")
+    mode = given.strip().lower() or "portable"
     if mode not in MODES:
         raise ValueError(
-            f"GDPIPE_CPU_KERNELS = {mode!r} is invalid: expected one of {', '.join(MODES)}"
+            f"GDPIPE_CPU_KERNELS = {given!r} is invalid: expected one of {', '.join(MODES)}"
+            " (unset: portable)"
         )
     return mode
 
@@ -51,7 +55,12 @@ def has_avx2() -> bool:
 
 def pin() -> str:
     """Cap every library's CPU kernels at AVX2 unless opted out; the mode now in force."""
-    if requested() == "native" or not has_avx2():
+    try:
+        mode = requested()
+    except ValueError as err:  # a typo in the shell: one line, no traceback, exit status 2
+        print(f"gdpipe: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+    if mode == "native" or not has_avx2():
         return "native"
     os.environ.update(PORTABLE_ENV)  # over any value inherited: the same kernels for every job
     return "portable"
@@ -59,8 +68,6 @@ def pin() -> str:
 
 def in_use() -> dict[str, str]:
     """What this process computes with, for its provenance record."""
-    import sys
-
     record = {"cpu_kernels": MODE}
     if "torch" in sys.modules:
         record["torch_cpu_kernels"] = sys.modules["torch"].backends.cpu.get_cpu_capability()

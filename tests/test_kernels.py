@@ -63,7 +63,19 @@ def test_opting_out_runs_the_kernels_asked_for_and_other_bytes(starts):
     assert native != normal  # the pin is what keeps the bytes: without it they move
 
 
-def test_a_bad_mode_names_the_variable_and_the_choices(monkeypatch):
-    monkeypatch.setenv("GDPIPE_CPU_KERNELS", "fast")
-    with pytest.raises(ValueError, match=r"GDPIPE_CPU_KERNELS = 'fast' is invalid: .*portable"):
-        kernels.requested()
+def test_a_bad_mode_stops_with_one_line_naming_the_variable_and_the_choices():
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "GDPIPE_CPU_KERNELS": "fast"}
+    done = subprocess.run(
+        [sys.executable, "-c", "import gdpipe"], env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert done.stderr == (
+        "gdpipe: GDPIPE_CPU_KERNELS = 'fast' is invalid: expected one of portable, native"
+        " (unset: portable)\n"
+    )
+
+
+@pytest.mark.parametrize(("given", "mode"), [("", "portable"), (" Native ", "native")])
+def test_the_mode_ignores_case_and_spaces_and_empty_is_the_default(monkeypatch, given, mode):
+    monkeypatch.setenv("GDPIPE_CPU_KERNELS", given)
+    assert kernels.requested() == mode
