@@ -1,0 +1,35 @@
+"""The docs name tests, modules and files that exist: a rename or a removal is caught here."""
+
+import ast
+import re
+
+import pytest
+
+from tests.conftest import ROOT
+
+DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
+# A test cited by name: three words or more (`test_size` and `test_loss` are params and columns).
+TEST_NAME = re.compile(r"`(test_[a-z0-9]+_[a-z0-9_]+)`")
+PATH = re.compile(r"`((?:tests|gdpipe|scripts|bench|rules|report|profiles|envs)/[\w./-]+)`")
+
+
+def _test_names() -> set[str]:
+    names = set()
+    for path in (ROOT / "tests").glob("*.py"):
+        names.add(path.stem)
+        tree = ast.parse(path.read_text())
+        names.update(n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef))
+    return names
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda path: path.name)
+def test_every_test_and_path_a_doc_names_exists(doc):
+    text = doc.read_text()
+    defined = _test_names()
+    missing_tests = sorted(set(TEST_NAME.findall(text)) - defined)
+    assert not missing_tests, f"{doc.name} names tests that do not exist: {missing_tests}"
+    paths = {p.rstrip(".") for p in PATH.findall(text)}
+    missing = sorted(
+        p for p in paths if not any(ROOT.glob(p.replace("<", "*").split("*")[0] + "*"))
+    )
+    assert not missing, f"{doc.name} names files that do not exist: {missing}"
