@@ -37,7 +37,7 @@ from gdpipe.style import (
     MAP,
     MINIMUM,
     OKABE_ITO,
-    OPTIMIZERS,
+    OPTIMIZER_STYLES,
     PANEL,
     VALUES,
     WIDE,
@@ -458,7 +458,7 @@ def _gif_palette() -> Image.Image:
     An adaptive palette spends itself on the contour's greys and turns thin coloured lines into
     the wrong colours; a fixed one keeps them, and gives every frame the same palette.
     """
-    hexes = [*OKABE_ITO, *(colour for colour, _ in OPTIMIZERS.values()), MINIMUM]
+    hexes = [*OKABE_ITO, *(colour for colour, _ in OPTIMIZER_STYLES.values()), MINIMUM]
     colours = [tuple(int(h[i : i + 2], 16) for i in (1, 3, 5)) for h in hexes]
     tints = [tuple((c + g) // 2 for c in rgb) for rgb in colours for g in (255, 128)]
     greys = [(g, g, g) for g in (*range(0, 256, 4), 255)]

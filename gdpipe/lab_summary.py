@@ -3,13 +3,13 @@
 Pure functions over the `runs` tables (one per surface, as read back from CSV: `optimizer, lr,
 start, x1_start, x2_start, x1, x2, value, steps_to_target, status`, NaN in empty cells).
 
-- `summarize_lab(runs, optimizers=OPTIMIZERS, f_stars=None) -> DataFrame`: one row per surface ×
-  optimizer × lr with columns `surface, optimizer, lr, starts, success_rate` (share of starts whose
-  `steps_to_target` is not NaN), `median_steps` (over those starts; NaN if none), `diverged`
-  (count of `status == "diverged"`) and `median_gap` (median final f − f* over non-diverged
-  starts). `runs` maps surface name → runs table; f* comes from `get_surface(name).f_star` unless
-  `f_stars` names it. Rows: surfaces in `runs`' order, optimizers in `optimizers`' order (any
-  others after them, by name), lrs ascending.
+- `summarize_lab(runs, optimizers=OPTIMIZER_ORDER, f_stars=None) -> DataFrame`: one row per
+  surface × optimizer × lr with columns `surface, optimizer, lr, starts, success_rate` (share of
+  starts whose `steps_to_target` is not NaN), `median_steps` (over those starts; NaN if none),
+  `diverged` (count of `status == "diverged"`) and `median_gap` (median final f − f* over
+  non-diverged starts). `runs` maps surface name → runs table; f* comes from
+  `get_surface(name).f_star` unless `f_stars` names it. Rows: surfaces in `runs`' order,
+  optimizers in `optimizers`' order (any others after them, by name), lrs ascending.
 - `best_lrs(summary) -> DataFrame`: one row per surface × optimizer, the summary row of its best
   lr: highest success rate, then fewest median steps, then fewest diverged starts. Where no lr
   reaches the target at all, the lowest median final gap decides next (the lr that got closest is
@@ -28,9 +28,9 @@ import numpy as np
 import pandas as pd
 
 from gdpipe.objectives import get_surface
-from gdpipe.optimizers import OPTIMIZERS as REGISTRY
+from gdpipe.optimizers import OPTIMIZERS
 
-OPTIMIZERS = tuple(REGISTRY)
+OPTIMIZER_ORDER = tuple(OPTIMIZERS)  # the registry's order: the rows' and figures' default
 RUNS_COLUMNS = [
     "optimizer",
     "lr",
@@ -56,7 +56,9 @@ SUMMARY_COLUMNS = [
 BEST_COLUMNS = [c for c in SUMMARY_COLUMNS if c != "starts"]  # what the Markdown shows
 
 
-def optimizer_order(present: Sequence[str], optimizers: Sequence[str] = OPTIMIZERS) -> list[str]:
+def optimizer_order(
+    present: Sequence[str], optimizers: Sequence[str] = OPTIMIZER_ORDER
+) -> list[str]:
     """The optimizers of `present` in `optimizers`' order, any unlisted ones after, by name."""
     present = set(present)
     return [o for o in optimizers if o in present] + sorted(present - set(optimizers))
@@ -92,7 +94,7 @@ def _summarize_surface(surface: str, runs: pd.DataFrame, f_star: float, optimize
 
 def summarize_lab(
     runs: Mapping[str, pd.DataFrame],
-    optimizers: Sequence[str] = OPTIMIZERS,
+    optimizers: Sequence[str] = OPTIMIZER_ORDER,
     f_stars: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
     """One row per surface × optimizer × lr: success rate, median steps, divergences, gap."""

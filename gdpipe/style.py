@@ -15,7 +15,7 @@ ORANGE, BLUE, GREEN, PURPLE, VERMILLION, SKY_BLUE, BLACK, YELLOW = OKABE_ITO
 TRAIN, TEST, PREDICTION = BLUE, GREEN, VERMILLION
 MINIMUM = "#FFD700"  # the gold star of a known minimum, black-edged on every map
 VALUES = "viridis"  # the colour map of f on a surface and of shares in a heatmap
-OPTIMIZERS = {  # optimizer → (colour, line style): also tells lines apart in greyscale
+OPTIMIZER_STYLES = {  # optimizer → (colour, line style): also tells lines apart in greyscale
     "sgd": (VERMILLION, "-"),
     "momentum": (ORANGE, "--"),
     "nesterov": (PURPLE, "-."),
@@ -40,4 +40,4 @@ def figure(size: tuple[float, float], **kwargs) -> Figure:
 
 def optimizer_style(optimizer: str) -> tuple[str, str | tuple]:
     """The (colour, line style) an optimizer is drawn with in every figure."""
-    return OPTIMIZERS.get(optimizer, UNKNOWN_OPTIMIZER)
+    return OPTIMIZER_STYLES.get(optimizer, UNKNOWN_OPTIMIZER)

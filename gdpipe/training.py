@@ -17,7 +17,11 @@ from torch import nn
 
 Progress = Callable[[Iterable], Iterable]
 
-OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop}
+TORCH_OPTIMIZERS = {
+    "sgd": torch.optim.SGD,
+    "adam": torch.optim.Adam,
+    "rmsprop": torch.optim.RMSprop,
+}
 LOSSES = {"l1": nn.functional.l1_loss, "mse": nn.functional.mse_loss}
 
 
@@ -119,7 +123,7 @@ def train_linear(
     """
     x, y = train
     loss_fn = LOSSES[loss]
-    opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)
+    opt = TORCH_OPTIMIZERS[optimizer](model.parameters(), lr=lr)
     result, step = TrainResult(), 0
     try:
         if not _record(

@@ -14,7 +14,7 @@ from gdpipe.io import save_figure
 from gdpipe.objectives import get_surface
 
 SINCOS = get_surface("sincos")
-OPTIMIZERS = {"sgd": 1.0, "momentum": 2.0, "adam": 4.0}  # name → how much further each step goes
+STEP_SCALES = {"sgd": 1.0, "momentum": 2.0, "adam": 4.0}  # name → how much further each step goes
 LRS = (0.05, 0.5)
 STARTS = np.array([[6.4, 2.7], [3.0, 5.0], [2.0, 8.0], [8.5, 8.5]])
 STEPS, TARGET = 30, 1e-3
@@ -25,7 +25,7 @@ KS = range(1, -9, -1)
 def lab() -> dict[str, pd.DataFrame]:
     """A small sweep on sincos: plain descent, each 'optimizer' a step multiplier."""
     runs, hits, paths, history = [], [], [], []
-    for optimizer, scale in OPTIMIZERS.items():
+    for optimizer, scale in STEP_SCALES.items():
         for lr in LRS:
             x, trace = STARTS.copy(), []
             for step in range(STEPS + 1):
@@ -86,7 +86,7 @@ def test_paths_figure_draws_each_optimizer_at_its_best_lr_from_one_start(lab, be
     assert "sincos" in ax.get_title()
     assert "start 1" in ax.get_title()
     lines = _path_lines(ax)
-    assert list(lines) == list(OPTIMIZERS)
+    assert list(lines) == list(STEP_SCALES)
     for optimizer, line in lines.items():
         lr = float(best.loc[best["optimizer"] == optimizer, "lr"].iloc[0])
         assert f"lr={lr:g}" in line.get_label()
@@ -137,8 +137,8 @@ def test_ecdf_counts_pairs_solved_by_each_step():
 def test_ecdf_figure_has_one_line_per_optimizer(lab, best):
     fig = lab_plots.ecdf_figure(SINCOS, lab["hits"], best, STEPS)
     (ax,) = _panels(fig)
-    assert len(ax.lines) == len(OPTIMIZERS)
-    assert [t.split()[0] for t in _legend(fig)] == list(OPTIMIZERS)
+    assert len(ax.lines) == len(STEP_SCALES)
+    assert [t.split()[0] for t in _legend(fig)] == list(STEP_SCALES)
     for line in ax.lines:
         y = np.asarray(line.get_ydata())
         assert np.all(np.diff(y) >= 0)
@@ -154,9 +154,9 @@ def test_success_heatmap_has_a_panel_per_surface_and_annotates_each_cell(summary
     assert [ax.get_title() for ax in panels] == ["sincos", "bowl"]
     assert "0.001" in fig.get_suptitle()
     for ax in panels:
-        assert len(ax.texts) == len(OPTIMIZERS) * len(LRS)
-        assert [t.get_text() for t in ax.get_yticklabels()] == list(OPTIMIZERS)
-    assert sum(t.get_text() == "div" for t in panels[1].texts) == len(OPTIMIZERS)
+        assert len(ax.texts) == len(STEP_SCALES) * len(LRS)
+        assert [t.get_text() for t in ax.get_yticklabels()] == list(STEP_SCALES)
+    assert sum(t.get_text() == "div" for t in panels[1].texts) == len(STEP_SCALES)
     assert not any(t.get_text() == "div" for t in panels[0].texts)
 
 
@@ -204,7 +204,7 @@ def test_basin_figure_colours_each_start_by_the_minimum_it_ends_at():
 def test_basin_figure_has_a_panel_per_optimizer(lab, best):
     fig = lab_plots.basin_figure(SINCOS, lab["runs"], best)
     titles = [ax.get_title() for ax in _panels(fig)]
-    assert [t.split(",")[0] for t in titles] == list(OPTIMIZERS)
+    assert [t.split(",")[0] for t in titles] == list(STEP_SCALES)
 
 
 def _sweep(rates, steps, diverged) -> pd.DataFrame:

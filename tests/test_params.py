@@ -137,7 +137,7 @@ def test_allowed_names_match_the_registries():
     from gdpipe import training
     from gdpipe.experiments import linear
 
-    assert tuple(training.OPTIMIZERS) == linear.OPTIMIZERS
+    assert tuple(training.TORCH_OPTIMIZERS) == linear.OPTIMIZER_NAMES
     assert tuple(training.LOSSES) == linear.LOSSES
 
 

@@ -15,7 +15,7 @@ from gdpipe.experiments.surface import SurfaceParams, run_surface
 from gdpipe.models import build_model
 from gdpipe.objectives import get_surface
 from gdpipe.params import validate_params
-from gdpipe.training import OPTIMIZERS, train_linear, train_quadratic
+from gdpipe.training import TORCH_OPTIMIZERS, train_linear, train_quadratic
 
 CPU = torch.device("cpu")
 
@@ -264,7 +264,7 @@ def test_an_epoch_checked_at_its_end_stops_where_checking_every_step_would(
     stepwise = build_model("linear", seed=0)
     result = train_linear(model, (x, y), (x, y), optimizer, "mse", lr, 10, 1)
     # The plain loop, checking every step.
-    opt, step = OPTIMIZERS[optimizer](stepwise.parameters(), lr=lr), 0
+    opt, step = TORCH_OPTIMIZERS[optimizer](stepwise.parameters(), lr=lr), 0
     finite = True
     while finite:
         for i in range(len(x)):

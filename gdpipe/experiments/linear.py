@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from gdpipe.training import Progress, TrainResult
 
 # The names of gdpipe.training's torch.optim classes and losses (it imports torch; this may not).
-OPTIMIZERS = ("sgd", "adam", "rmsprop")
+OPTIMIZER_NAMES = ("sgd", "adam", "rmsprop")
 LOSSES = ("l1", "mse")
 
 
@@ -39,7 +39,7 @@ class LinearParams:
     step: float = positive()
     test_size: float = fraction()
     split_seed: int = integer(0)
-    optimizer: str = choice(OPTIMIZERS)
+    optimizer: str = choice(OPTIMIZER_NAMES)
     loss: str = choice(LOSSES)
     lr: float = positive()
     epochs: int = integer(1)
