@@ -72,6 +72,8 @@ def in_use() -> dict[str, str]:
     if "torch" in sys.modules:
         record["torch_cpu_kernels"] = sys.modules["torch"].backends.cpu.get_cpu_capability()
     if "numpy" in sys.modules:
+        # Private, but numpy's only machine-readable record of the features it dispatches to
+        # (np.show_runtime() prints the same table); read-only, for the record.
         from numpy._core._multiarray_umath import __cpu_features__
 
         levels = [f for f in ("X86_V2", "X86_V3", "X86_V4") if __cpu_features__.get(f)]

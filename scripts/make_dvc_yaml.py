@@ -98,6 +98,8 @@ def _order(key: str, value) -> tuple:
 def _snakemake_jobs(project: Path, snakefile: str = "Snakefile") -> list[_SnakemakeJob]:
     # Snakemake's API plus the two steps its own `--dag`/`--containerize` take (Workflow.printdag):
     # build the DAG with every job forced, so the answer does not depend on what exists on disk.
+    # The project's only use of Snakemake's private API: its public API runs or prints a DAG but
+    # does not return one.
     from snakemake.api import SnakemakeApi
     from snakemake.settings.enums import Quietness
     from snakemake.settings.types import DAGSettings, OutputSettings, ResourceSettings
