@@ -24,6 +24,7 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -44,6 +45,8 @@ from gdpipe.style import (
     figure,
     optimizer_style,
 )
+
+DIVERGED_GREY = colormaps[VALUES].with_extremes(bad="0.8")  # shares, and grey for "div"
 
 
 def _best_of(best: pd.DataFrame, surface: str) -> dict[str, float]:
@@ -267,7 +270,9 @@ def success_heatmap(summary: pd.DataFrame, target: float | None = None) -> Figur
         grid = grid.loc[optimizer_order(grid.index)]
         lost = table.assign(lost=table["diverged"] == table["starts"])
         lost = lost.pivot(index="optimizer", columns="lr", values="lost").loc[grid.index].to_numpy()
-        image = ax.imshow(grid.to_numpy(), cmap=VALUES, vmin=0, vmax=1, aspect="auto")
+        # A cell where every start diverged is grey, not the colour of 0%: 0 and div differ.
+        shares = np.ma.masked_where(lost.astype(bool), grid.to_numpy())
+        image = ax.imshow(shares, cmap=DIVERGED_GREY, vmin=0, vmax=1, aspect="auto")
         for (i, j), rate in np.ndenumerate(grid.to_numpy()):
             if np.isfinite(rate):
                 ax.text(
@@ -277,7 +282,7 @@ def success_heatmap(summary: pd.DataFrame, target: float | None = None) -> Figur
                     ha="center",
                     va="center",
                     fontsize=LABEL_FONT,
-                    color="black" if rate > 0.6 else "white",
+                    color="black" if lost[i, j] or rate > 0.6 else "white",
                 )
         ax.set_xticks(range(grid.shape[1]), [f"{lr:g}" for lr in grid.columns], rotation=45)
         ax.set_yticks(range(grid.shape[0]), grid.index)
@@ -294,7 +299,7 @@ def success_heatmap(summary: pd.DataFrame, target: float | None = None) -> Figur
     reach = f"f − f* ≤ {target:g}" if target is not None else "the target"
     fig.suptitle(
         f"Share of {starts} starts reaching {reach} (%), optimizer × learning rate"
-        " (div: every start diverged)"
+        " (grey, div: every start diverged)"
     )
     return fig
 

@@ -158,6 +158,11 @@ def test_success_heatmap_has_a_panel_per_surface_and_annotates_each_cell(summary
         assert [t.get_text() for t in ax.get_yticklabels()] == list(STEP_SCALES)
     assert sum(t.get_text() == "div" for t in panels[1].texts) == len(STEP_SCALES)
     assert not any(t.get_text() == "div" for t in panels[0].texts)
+    # A div cell is drawn apart from the colour scale (grey), not as the colour of 0%.
+    (image,) = panels[1].images
+    assert np.ma.getmaskarray(image.get_array()).sum() == len(STEP_SCALES)
+    assert not np.ma.getmaskarray(panels[0].images[0].get_array()).any()
+    assert tuple(image.cmap.get_bad()[:3]) != tuple(image.cmap(0.0)[:3])
 
 
 def test_basin_figure_colours_each_start_by_the_minimum_it_ends_at():
