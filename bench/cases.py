@@ -33,7 +33,7 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 
-def _reset_peak() -> None:
+def reset_peak() -> None:
     """Start the process's peak memory afresh (Linux: clear_refs 5), so that a row that shares
     a process reports its own peak; elsewhere the peak stays the process's so far."""
     with contextlib.suppress(OSError):

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 import bench
-from bench.cases import CASES, SCRATCH, _reset_peak
+from bench.cases import CASES, SCRATCH, reset_peak
 from bench.pipeline import STARTUP_COLUMNS, pipeline_rows
 
 COLUMNS = ("case", "size", "dtype", "device", "baseline_per_s", "gdpipe_per_s", "ratio", "peak_mib")
@@ -41,7 +41,7 @@ def plan(device: str, cases: list[str]) -> list[tuple[str, int, str]]:
 def _children(rows: list[tuple[str, int, str]], device: str) -> list[dict]:
     """Run rows in fresh interpreters, one each, except that the descent rows share one, so that
     torch loads and the fused engine's compiler starts once; each row's peak memory is its own
-    (_reset_peak), and the smallest size runs first, where the peak could not be reset."""
+    (reset_peak), and the smallest size runs first, where the peak could not be reset."""
     groups = {}
     for case, size, dtype in rows:  # plan's order: sizes ascending
         key = case if case == "descent" else (case, size, dtype)
@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> None:
         specs = json.loads(args.child)
         done = []
         for case, size, dtype, device in specs:
-            _reset_peak()
+            reset_peak()
             done.append(CASES[case](size, dtype, device))
         print(json.dumps(done))
         return

@@ -88,8 +88,8 @@ def _contour(ax, surface: Surface, lo: float, hi: float, filled: bool = True) ->
 def _minima(ax, surface: Surface, colours=(MINIMUM,), label="known minimum") -> None:
     # A lattice of local minima (Rastrigin's 121) drawn as stars would hide the paths: there
     # only the global minimum is a star, the others small dots.
-    many = len(surface.minima) > len(OKABE_ITO)
-    stars = [m for m in surface.minima if not many or m[2] == surface.f_star]
+    many, f_star = len(surface.minima) > len(OKABE_ITO), surface.f_star
+    stars = [m for m in surface.minima if not many or m[2] == f_star]
     for i, (m1, m2, _) in enumerate(stars):
         ax.scatter(
             m1,
@@ -103,7 +103,7 @@ def _minima(ax, surface: Surface, colours=(MINIMUM,), label="known minimum") -> 
             label=("global minimum" if many else label) if i == 0 else None,
         )
     if many:
-        local = np.array([m[:2] for m in surface.minima if m[2] != surface.f_star])
+        local = np.array([m[:2] for m in surface.minima if m[2] != f_star])
         ax.scatter(local[:, 0], local[:, 1], s=9, color="black", zorder=7, label="local minimum")
 
 
@@ -271,9 +271,10 @@ def success_heatmap(summary: pd.DataFrame, target: float | None = None) -> Figur
         lost = table.assign(lost=table["diverged"] == table["starts"])
         lost = lost.pivot(index="optimizer", columns="lr", values="lost").loc[grid.index].to_numpy()
         # A cell where every start diverged is grey, not the colour of 0%: 0 and div differ.
-        shares = np.ma.masked_where(lost.astype(bool), grid.to_numpy())
+        rates = grid.to_numpy()
+        shares = np.ma.masked_where(lost.astype(bool), rates)
         image = ax.imshow(shares, cmap=DIVERGED_GREY, vmin=0, vmax=1, aspect="auto")
-        for (i, j), rate in np.ndenumerate(grid.to_numpy()):
+        for (i, j), rate in np.ndenumerate(rates):
             if np.isfinite(rate):
                 ax.text(
                     j,

@@ -31,6 +31,7 @@ import yaml
 
 from gdpipe.experiments import EXPERIMENTS
 
+ROOT = Path(__file__).resolve().parents[1]
 DVC_YAML = "dvc.yaml"
 DEFAULT_PARAMS_FILE = "params.yaml"  # DVC's default: its keys need no file name in dvc.yaml
 HEADER = """\
@@ -245,9 +246,6 @@ def render(content: dict) -> str:
 def generate(project: Path, snakefile: str = "Snakefile") -> str:
     """dvc.yaml's text for the project's Snakefile."""
     return render(build(project, snakefile))
-
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> int:
