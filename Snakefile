@@ -7,6 +7,7 @@ live in rules/*.smk by concern; their commands are the ones dvc.yaml runs.
 """
 
 import os
+import sys
 
 from gdpipe.errors import ParamsError
 from gdpipe.params import config_override_error, read_raw_params, validate_params
@@ -29,19 +30,16 @@ if config != RAW_PARAMS:
     raise WorkflowError(config_override_error(config, RAW_PARAMS, PARAMS_FILE))
 
 
-# Every output is flagged update(): Snakemake then keeps the previous file while a job runs and
-# puts it back if the job fails (bad data, a kill), instead of deleting it up front. The scripts
-# write each file atomically, so what survives is always a complete file from an earlier run.
-#
-# But Snakemake then records the failed job's params and code for the restored file (its issue
-# #3808), so the next run would call the old file current. Marking the outputs of failed jobs
-# incomplete undoes that: profiles/default sets rerun-incomplete, so the next `snakemake` re-runs
-# them (and one run without that profile refuses until told --rerun-incomplete).
+# A successful run merges its jobs' provenance records and hands its outputs to DVC (`dvc
+# commit`, see hand_over): DVC's cache then holds a copy of every file, so neither a failed Snakemake job (which removes its outputs, as any Snakemake job
+# does) nor a failed `dvc repro` stage can lose the only one. A killed run leaves its jobs'
+# outputs marked incomplete; profiles/default re-runs them.
+onsuccess:
+    hand_over(PARAMS_FILE, workflow.dag_settings.targets)
 
 
 onerror:
-    for job in workflow.scheduler.failed:
-        workflow.persistence.started(job)
+    print(RESTORE_HINT, file=sys.stderr)
 
 
 report: "report/workflow.rst"
@@ -50,7 +48,6 @@ report: "report/workflow.rst"
 include: "rules/common.smk"
 include: "rules/notebook.smk"
 include: "rules/lab.smk"
-include: "rules/provenance.smk"
 
 
 rule all:
@@ -63,7 +60,6 @@ rule all:
         "results/lab/summary.csv",
         "results/metrics/lab.json",
         "results/plots/lab/success.png",
-        "results/provenance.json",
         expand(
             "results/plots/lab/{surface}/{figure}.png",
             surface=LAB.surfaces,

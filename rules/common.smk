@@ -2,6 +2,7 @@
 
 import dataclasses
 import glob
+import subprocess
 
 from gdpipe.experiments import EXPERIMENTS, TRAINED
 from gdpipe.objectives import SURFACES
@@ -13,6 +14,10 @@ from gdpipe.pipeline import (
     step_settings,
 )
 
+RESTORE_HINT = (
+    "gdpipe: Snakemake removed the outputs of the failed jobs; `dvc checkout` restores the ones"
+    " DVC last stored, and the next `snakemake --cores all` re-runs the failed jobs."
+)
 GPU = 1 if PARAMS.device == "cuda" else 0
 LAB = PARAMS.lab
 LAB_FIGURES = lab_figure_surfaces(LAB)
@@ -30,7 +35,7 @@ def figure(path, caption, category, subcategory):
     """An output shown in `snakemake --report results/report.html` with report/<caption>.rst
     (the path is relative to the rules file that calls this)."""
     shown = dict(caption=f"../report/{caption}.rst", category=category, subcategory=subcategory)
-    return update(report(path, **shown))
+    return report(path, **shown)
 
 
 # Every step's code: its script and the whole gdpipe package, as DVC's stages have it (a module
@@ -61,12 +66,19 @@ def lab_settings(step):
     return of_job
 
 
+def logs(job):
+    """A job's log and its provenance record (what it ran on). Both are Snakemake logs, not
+    outputs: DVC does not track them, so a record naming this machine never makes a stage look
+    changed, and a failed job's log is kept for reading."""
+    return dict(log=f"logs/{job}.log", provenance=f"results/provenance/{job}.json")
+
+
 def command(script, arguments):
-    """A job's shell command: its script on the params file with its own arguments, then the log
-    and the provenance record every job writes. The same string is DVC's stage `cmd`."""
+    """A job's shell command: its script on the params file with its own arguments, then its
+    logs. The same string is DVC's stage `cmd`."""
     return (
-        f"python -m scripts.{script} --params {{params.file}} {arguments}"
-        " --log {log} --provenance {output.provenance}"
+        f"python -m scripts.{script} --params {PARAMS_FILE} {arguments}"
+        " --log {log.log} --provenance {log.provenance}"
     )
 
 
@@ -82,3 +94,27 @@ def plot_figure(experiment, index):
     section = getattr(PARAMS, experiment.name)
     subcategory = shown.subcategory.format(**dataclasses.asdict(section))
     return figure(shown.path, shown.caption, shown.category, subcategory)
+
+
+def hand_over(params_file, targets):
+    """After a successful run: merge the jobs' provenance records into results/provenance.json,
+    then `dvc commit` the outputs, so DVC's cache holds a copy of each and dvc.lock their
+    hashes (unchanged when the bytes are). The commit is for params.yaml only (the file
+    dvc.yaml's stages read) and for the targets built (all of them by default)."""
+    records = sorted(glob.glob("results/provenance/**/*.json", recursive=True))
+    merged = ["-m", "scripts.provenance", "--records", *records, "--out", "results/provenance.json"]
+    subprocess.run([sys.executable, *merged, "--log", "logs/provenance.log"], check=True)
+    if not os.path.isdir(".dvc") or params_file != "params.yaml":
+        return
+    targets = ["--with-deps", *sorted(targets)] if targets else []
+    stored = subprocess.run(
+        [sys.executable, "-m", "dvc", "commit", "--force", "--quiet", *targets],
+        capture_output=True,
+        text=True,
+    )
+    if stored.returncode:
+        print(
+            f"gdpipe: the outputs are not stored in DVC ({stored.stderr.strip()}); after"
+            " `python scripts/make_dvc_yaml.py`, `dvc commit --force` stores them",
+            file=sys.stderr,
+        )

@@ -6,15 +6,13 @@ rule lab_starts:
     input:
         code=code("lab_starts"),
     output:
-        out=update("data/lab/{surface}/starts.csv"),
-        provenance=update("results/provenance/lab_starts/{surface}.json"),
+        out="data/lab/{surface}/starts.csv",
     log:
-        "logs/lab_starts/{surface}.log",
+        **logs("lab_starts/{surface}"),
     conda:
         "../envs/gdpipe.yaml"
     params:
         settings=lab_settings("lab_starts"),
-        file=PARAMS_FILE,
     shell:
         command("lab_starts", "--surface {wildcards.surface} --out {output.out}")
 
@@ -24,13 +22,12 @@ rule lab_run:
         starts="data/lab/{surface}/starts.csv",
         code=code("lab_run"),
     output:
-        runs=update("results/lab/{surface}/runs.csv"),
-        hits=update("results/lab/{surface}/hits.csv"),
-        paths=update("results/lab/{surface}/paths.csv"),
-        history=update("results/lab/{surface}/history.csv"),
-        provenance=update("results/provenance/lab_run/{surface}.json"),
+        runs="results/lab/{surface}/runs.csv",
+        hits="results/lab/{surface}/hits.csv",
+        paths="results/lab/{surface}/paths.csv",
+        history="results/lab/{surface}/history.csv",
     log:
-        "logs/lab_run/{surface}.log",
+        **logs("lab_run/{surface}"),
     benchmark:
         "benchmarks/lab_run/{surface}.tsv"
     conda:
@@ -40,7 +37,6 @@ rule lab_run:
         gpu=GPU,
     params:
         settings=lab_settings("lab_run"),
-        file=PARAMS_FILE,
     shell:
         command(
             "lab_run",
@@ -63,14 +59,12 @@ rule plot_lab_surface:
             "{surface}",
         ),
         ecdf=figure("results/plots/lab/{surface}/ecdf.png", "lab_ecdf", "The lab", "{surface}"),
-        provenance=update("results/provenance/plot_lab_surface/{surface}.json"),
     log:
-        "logs/plot_lab_surface/{surface}.log",
+        **logs("plot_lab_surface/{surface}"),
     conda:
         "../envs/gdpipe.yaml"
     params:
         settings=lab_settings("lab_plot"),
-        file=PARAMS_FILE,
     shell:
         command(
             "lab_plot",
@@ -90,14 +84,12 @@ rule plot_lab_basins:
             "The lab",
             "{surface}",
         ),
-        provenance=update("results/provenance/plot_lab_basins/{surface}.json"),
     log:
-        "logs/plot_lab_basins/{surface}.log",
+        **logs("plot_lab_basins/{surface}"),
     conda:
         "../envs/gdpipe.yaml"
     params:
         settings=lab_settings("lab_plot"),
-        file=PARAMS_FILE,
     shell:
         command(
             "lab_plot",
@@ -112,14 +104,12 @@ rule animate_lab_paths:
         code=code("lab_plot"),
     output:
         out=figure("results/plots/lab/{surface}/paths.gif", "lab_gif", "The lab", "{surface}"),
-        provenance=update("results/provenance/animate_lab_paths/{surface}.json"),
     log:
-        "logs/animate_lab_paths/{surface}.log",
+        **logs("animate_lab_paths/{surface}"),
     conda:
         "../envs/gdpipe.yaml"
     params:
         settings=lab_settings("lab_plot"),
-        file=PARAMS_FILE,
     shell:
         command(
             "lab_plot",
@@ -140,14 +130,12 @@ rule plot_lab_learning_rate:
             "The lab",
             "{surface}",
         ),
-        provenance=update("results/provenance/plot_lab_learning_rate/{surface}.json"),
     log:
-        "logs/plot_lab_learning_rate/{surface}.log",
+        **logs("plot_lab_learning_rate/{surface}"),
     conda:
         "../envs/gdpipe.yaml"
     params:
         settings=lab_settings("lab_plot"),
-        file=PARAMS_FILE,
         optimizer=LAB_LR_OPTIMIZER,
     shell:
         command(
@@ -163,16 +151,14 @@ rule summarize_lab:
         code=code("lab_summary"),
     output:
         csv=figure("results/lab/summary.csv", "lab_summary", "Summary", "the lab"),
-        markdown=update("results/lab/summary.md"),
-        metrics=update("results/metrics/lab.json"),
-        provenance=update("results/provenance/summarize_lab.json"),
+        markdown="results/lab/summary.md",
+        metrics="results/metrics/lab.json",
     log:
-        "logs/summarize_lab.log",
+        **logs("summarize_lab"),
     conda:
         "../envs/gdpipe.yaml"
     params:
         settings=lab_settings("lab_summary"),
-        file=PARAMS_FILE,
     shell:
         command(
             "lab_summary",
@@ -187,13 +173,11 @@ rule plot_lab_success:
         code=code("lab_plot"),
     output:
         out=figure("results/plots/lab/success.png", "lab_success", "The lab", "all surfaces"),
-        provenance=update("results/provenance/plot_lab_success.json"),
     log:
-        "logs/plot_lab_success.log",
+        **logs("plot_lab_success"),
     conda:
         "../envs/gdpipe.yaml"
     params:
         settings=lab_settings("lab_heatmap"),
-        file=PARAMS_FILE,
     shell:
         command("lab_plot", "--summary {input.summary} --heatmap {output.out}")

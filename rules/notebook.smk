@@ -5,15 +5,13 @@ rule generate_data:
     input:
         code=code("generate_data"),
     output:
-        out=update("data/{experiment}/dataset.csv"),
-        provenance=update("results/provenance/generate_data/{experiment}.json"),
+        out="data/{experiment}/dataset.csv",
     log:
-        "logs/generate_data/{experiment}.log",
+        **logs("generate_data/{experiment}"),
     conda:
         "../envs/gdpipe.yaml"
     params:
         settings=settings("generate"),
-        file=PARAMS_FILE,
     shell:
         command("generate_data", "--experiment {wildcards.experiment} --out {output.out}")
 
@@ -23,16 +21,14 @@ rule split_data:
         data="data/{model}/dataset.csv",
         code=code("split_data"),
     output:
-        train=update("data/{model}/train.csv"),
-        test=update("data/{model}/test.csv"),
-        provenance=update("results/provenance/split_data/{model}.json"),
+        train="data/{model}/train.csv",
+        test="data/{model}/test.csv",
     log:
-        "logs/split_data/{model}.log",
+        **logs("split_data/{model}"),
     conda:
         "../envs/gdpipe.yaml"
     params:
         settings=settings("split"),
-        file=PARAMS_FILE,
     shell:
         command(
             "split_data",
@@ -46,12 +42,11 @@ rule descend_surface:
         starts="data/surface/dataset.csv",
         code=code("descend"),
     output:
-        trajectories=update("results/surface/trajectories.csv"),
-        history=update("results/surface/history.csv"),
-        metrics=update("results/metrics/surface.json"),
-        provenance=update("results/provenance/descend_surface.json"),
+        trajectories="results/surface/trajectories.csv",
+        history="results/surface/history.csv",
+        metrics="results/metrics/surface.json",
     log:
-        "logs/descend_surface.log",
+        **logs("descend_surface"),
     benchmark:
         "benchmarks/descend_surface.tsv"
     conda:
@@ -61,7 +56,6 @@ rule descend_surface:
         gpu=GPU,
     params:
         settings=step_settings(PARAMS, "descend", "surface"),
-        file=PARAMS_FILE,
     shell:
         command(
             "descend",
@@ -76,11 +70,10 @@ rule train_model:
         test="data/{model}/test.csv",
         code=code("train"),
     output:
-        checkpoint=update("results/{model}/checkpoint.pt"),
-        history=update("results/{model}/history.csv"),
-        provenance=update("results/provenance/train_model/{model}.json"),
+        checkpoint="results/{model}/checkpoint.pt",
+        history="results/{model}/history.csv",
     log:
-        "logs/train_model/{model}.log",
+        **logs("train_model/{model}"),
     benchmark:
         "benchmarks/train_model/{model}.tsv"
     conda:
@@ -89,7 +82,6 @@ rule train_model:
         gpu=GPU,
     params:
         settings=settings("train"),
-        file=PARAMS_FILE,
     shell:
         command(
             "train",
@@ -105,18 +97,16 @@ rule evaluate_model:
         test="data/{model}/test.csv",
         code=code("evaluate"),
     output:
-        metrics=update("results/metrics/{model}.json"),
-        predictions=update("results/{model}/predictions.csv"),
-        provenance=update("results/provenance/evaluate_model/{model}.json"),
+        metrics="results/metrics/{model}.json",
+        predictions="results/{model}/predictions.csv",
     log:
-        "logs/evaluate_model/{model}.log",
+        **logs("evaluate_model/{model}"),
     conda:
         "../envs/gdpipe.yaml"
     resources:
         gpu=GPU,
     params:
         settings=settings("evaluate"),
-        file=PARAMS_FILE,
     shell:
         command(
             "evaluate",
@@ -139,14 +129,12 @@ for experiment in EXPERIMENTS.values():
         output:
             fit=plot_figure(experiment, 0),
             loss=plot_figure(experiment, 1),
-            provenance=update(f"results/provenance/plot/{experiment.name}.json"),
         log:
-            f"logs/plot/{experiment.name}.log",
+            **logs(f"plot/{experiment.name}"),
         conda:
             "../envs/gdpipe.yaml"
         params:
             settings=step_settings(PARAMS, "plot", experiment.name),
-            file=PARAMS_FILE,
             experiment=experiment.name,
             metrics=plot_metrics(experiment),
         # The command is a plain string: Snakemake evaluates `shell:` again when the job runs,
@@ -165,14 +153,11 @@ rule summarize:
         code=code("summarize"),
     output:
         csv=figure("results/summary.csv", "summary", "Summary", "the three examples"),
-        markdown=update("results/summary.md"),
-        provenance=update("results/provenance/summarize.json"),
+        markdown="results/summary.md",
     log:
-        "logs/summarize.log",
+        **logs("summarize"),
     conda:
         "../envs/gdpipe.yaml"
-    params:
-        file=PARAMS_FILE,
     shell:
         command(
             "summarize",

@@ -41,6 +41,10 @@ HEADER = """\
 # Refresh dvc.lock after it with `dvc repro`.
 """
 
+# Rules that are no DVC stage: `all` (nothing to run) and the merged provenance record, which
+# reads the jobs' records, files DVC does not track (they name the machine).
+SNAKEMAKE_ONLY = ("all", "provenance")
+
 # History tables plotted by `dvc plots`, by the rule writing them: plot name suffix, x column,
 # y columns (one line each, on one plot), title.
 HISTORY_PLOTS = {
@@ -119,14 +123,13 @@ def _snakemake_jobs(project: Path, snakefile: str = "Snakefile") -> list[_Snakem
         workflow._build_dag()
         rule_order = [rule.name for rule in workflow.rules]
         for job in workflow.dag.jobs:
-            if not job.output:  # a target rule such as `all`: nothing to run
+            if not job.output or job.rule.name in SNAKEMAKE_ONLY:
                 continue
             if not job.shellcmd:
                 raise ValueError(f"rule {job.rule.name} has no shell command for DVC to run")
             params = dict(job.params.items())
             settings = params.get("settings") or {}
             keys = tuple(sorted(settings))
-            params_file = str(params.get("file", DEFAULT_PARAMS_FILE))
             wildcards = dict(job.wildcards.items())
             found.append(
                 (
@@ -138,7 +141,7 @@ def _snakemake_jobs(project: Path, snakefile: str = "Snakefile") -> list[_Snakem
                             cmd=job.shellcmd.strip(),
                             deps=dvc_deps(job.input),
                             outs=tuple(map(str, job.output)),
-                            params=((params_file, keys),) if keys else (),
+                            params=((DEFAULT_PARAMS_FILE, keys),) if keys else (),
                         ),
                         rule=job.rule.name,
                         named_outputs={k: str(v) for k, v in job.output.items()},
@@ -187,11 +190,7 @@ def _stage(job: Job) -> dict:
         params.extend(keys if params_file == DEFAULT_PARAMS_FILE else [{params_file: list(keys)}])
     if params:
         stage["params"] = params
-    # persist: DVC must not delete an output before its stage runs; if the stage then fails
-    # (bad params, bad data, a kill), the file may be the only copy (a Snakemake-made workspace
-    # never `dvc commit`ed). The scripts replace outputs atomically, so nothing stale survives
-    # a successful run. The price: DVC's run cache skips persistent stages (docs/dvc.md).
-    stage["outs"] = [{out: {"persist": True}} for out in job.outs]
+    stage["outs"] = list(job.outs)
     return stage
 
 

@@ -1,4 +1,4 @@
-"""Merge every job's provenance record into one file (a DVC metrics file)."""
+"""Merge the jobs' provenance records into one file (the Snakefile's hand_over runs it)."""
 
 from gdpipe import cli, io
 from gdpipe.provenance import merge

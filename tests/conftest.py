@@ -157,12 +157,15 @@ def environment() -> dict:
 
 
 def artifacts(project: Path) -> dict[str, bytes]:
-    """Every pipeline output under data/ and results/ (Git's placeholder files aside), by path."""
+    """Every pipeline output under data/ and results/ by path: not Git's placeholder files, nor
+    the provenance records (logs of what each job ran on, which name the machine)."""
     return {
-        str(path.relative_to(project)): path.read_bytes()
+        name: path.read_bytes()
         for folder in ("data", "results")
         for path in sorted((project / folder).rglob("*"))
-        if path.is_file() and path.name not in (".gitignore", ".gitkeep")
+        if path.is_file()
+        and path.name not in (".gitignore", ".gitkeep")
+        and not (name := str(path.relative_to(project))).startswith("results/provenance")
     }
 
 

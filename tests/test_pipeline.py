@@ -58,7 +58,6 @@ OUTPUTS = [
     "results/plots/lab/sincos/basins.png",
     "results/plots/lab/sincos/paths.gif",
     "results/plots/lab/bowl/learning_rate.png",
-    "results/provenance.json",
 ]
 
 
@@ -144,24 +143,14 @@ def test_summary_lists_every_metric(runs):
 
 
 def _planned_outputs(project: Path) -> set[str]:
-    """The outputs `snakemake -n` plans, without provenance records: every job re-records its
-    own (results/provenance/<its log's path>.json), and the merge follows any job."""
+    """The outputs `snakemake -n` plans; every planned job also re-writes its log and its
+    provenance record (results/provenance/<its log's path>.json)."""
     out = snakemake(project, "--dry-run", "--cores", "1").stdout
-    # Lines read "    output: a.csv (update), b.csv (update)": keep the paths.
-    planned = {
-        name.removesuffix(" (update)")
-        for line in re.findall(r"^\s+output: (.*)$", out, re.M)
-        for name in line.split(", ")
-    }
-    records = {name for name in planned if name.startswith("results/provenance/")}
-    logs = set(re.findall(r"^\s+log: (\S+)", out, re.M))
-    assert records == {
-        "results/provenance/" + log.removeprefix("logs/").replace(".log", ".json")
-        for log in logs
-        if log != "logs/provenance.log"
-    }
-    assert ("results/provenance.json" in planned) == bool(records)
-    return planned - records - {"results/provenance.json"}
+    planned = {name for line in re.findall(r"^\s+output: (.*)$", out, re.M) for name in line.split(", ")}
+    for line in re.findall(r"^\s+log: (.*)$", out, re.M):
+        log, record = sorted(line.split(", "))
+        assert record == "results/provenance/" + log.removeprefix("logs/").replace(".log", ".json")
+    return planned
 
 
 def test_rerun_has_nothing_to_do(runs):
