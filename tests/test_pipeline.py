@@ -146,7 +146,9 @@ def _planned_outputs(project: Path) -> set[str]:
     """The outputs `snakemake -n` plans; every planned job also re-writes its log and its
     provenance record (results/provenance/<its log's path>.json)."""
     out = snakemake(project, "--dry-run", "--cores", "1").stdout
-    planned = {name for line in re.findall(r"^\s+output: (.*)$", out, re.M) for name in line.split(", ")}
+    planned = {
+        name for line in re.findall(r"^\s+output: (.*)$", out, re.M) for name in line.split(", ")
+    }
     for line in re.findall(r"^\s+log: (.*)$", out, re.M):
         log, record = sorted(line.split(", "))
         assert record == "results/provenance/" + log.removeprefix("logs/").replace(".log", ".json")
