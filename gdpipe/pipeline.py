@@ -36,8 +36,8 @@ LAB_STEP_KEYS: dict[str, tuple[str, ...]] = {
         "paths",
     ),
     "lab_plot": ("steps", "condition"),  # the ECDF's x axis; the bowl's contour
-    "lab_summary": ("surfaces", "optimizers"),  # the runs files' and rows' order
-    "lab_heatmap": ("target",),  # its title
+    # the runs files' and the rows' order; the heatmap's title
+    "lab_summary": ("surfaces", "optimizers", "target"),
 }
 DEVICE_STEPS = ("descend", "train", "evaluate", "lab_run")
 

@@ -4,7 +4,7 @@ import dataclasses
 import glob
 import subprocess
 
-from gdpipe.experiments import EXPERIMENTS, TRAINED
+from gdpipe.experiments import EXPERIMENTS
 from gdpipe.objectives import SURFACES
 from gdpipe.pipeline import (
     LAB_LR_OPTIMIZER,
@@ -27,8 +27,9 @@ run_jobs_with_this_python()
 
 wildcard_constraints:
     experiment="|".join(EXPERIMENTS),
-    model="|".join(TRAINED),
     surface="|".join(SURFACES),
+    figure="paths|ecdf|basins|learning_rate",
+    ext="png|gif",
 
 
 def figure(path, caption, category, subcategory):
@@ -51,8 +52,7 @@ def settings(step):
     """Input function: the values of the params keys `step` reads for this job's experiment."""
 
     def of_job(wildcards):
-        experiment = wildcards.get("experiment") or wildcards.get("model")
-        return step_settings(PARAMS, step, experiment)
+        return step_settings(PARAMS, step, wildcards.experiment)
 
     return of_job
 
@@ -71,6 +71,22 @@ def logs(job):
     outputs: DVC does not track them, so a record naming this machine never makes a stage look
     changed, and a failed job's log is kept for reading."""
     return dict(log=f"logs/{job}.log", provenance=f"results/provenance/{job}.json")
+
+
+# The lab tables each lab figure reads besides the runs (which give each optimizer's best lr).
+LAB_FIGURE_TABLES = {
+    "paths.png": ["paths"],
+    "ecdf.png": ["hits"],
+    "basins.png": [],
+    "learning_rate.png": ["history"],
+    "paths.gif": ["paths"],
+}
+
+
+def lab_figure_inputs(wildcards):
+    """The input function of the lab_plot rule: the tables its figure reads, by name."""
+    tables = ["runs", *LAB_FIGURE_TABLES[f"{wildcards.figure}.{wildcards.ext}"]]
+    return {table: f"results/lab/{wildcards.surface}/{table}.csv" for table in tables}
 
 
 def command(script, arguments):

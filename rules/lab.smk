@@ -1,5 +1,5 @@
 # The optimizer lab: per surface, its starts, one job running every optimizer × lr × start, and
-# its figures; then the summary and heatmap over every surface of lab.surfaces.
+# one job per figure; then the summary and heatmap over every surface of lab.surfaces.
 
 
 rule lab_starts:
@@ -45,107 +45,31 @@ rule lab_run:
         )
 
 
-rule plot_lab_surface:
+# One figure of one surface a job: paths, ecdf, basins or learning_rate .png, or paths.gif.
+rule lab_plot:
     input:
-        runs="results/lab/{surface}/runs.csv",
-        hits="results/lab/{surface}/hits.csv",
-        paths="results/lab/{surface}/paths.csv",
+        unpack(lab_figure_inputs),
         code=code("lab_plot"),
     output:
-        paths=figure(
-            "results/plots/lab/{surface}/paths.png",
-            "lab_paths",
-            "The lab",
-            "{surface}",
+        out=figure("results/plots/lab/{surface}/{figure}.{ext}", "lab_plot", "The lab", "{surface}"),
+    log:
+        **logs("lab_plot/{surface}/{figure}_{ext}"),
+    conda:
+        "../envs/gdpipe.yaml"
+    params:
+        settings=lab_settings("lab_plot"),
+        tables=lambda wildcards, input: " ".join(
+            f"--{table} {input[table]}" for table in lab_figure_inputs(wildcards)
         ),
-        ecdf=figure("results/plots/lab/{surface}/ecdf.png", "lab_ecdf", "The lab", "{surface}"),
-    log:
-        **logs("plot_lab_surface/{surface}"),
-    conda:
-        "../envs/gdpipe.yaml"
-    params:
-        settings=lab_settings("lab_plot"),
     shell:
         command(
             "lab_plot",
-            "--surface {wildcards.surface} --runs {input.runs} --hits {input.hits} --paths"
-            " {input.paths} --paths-plot {output.paths} --ecdf-plot {output.ecdf}",
+            "--surface {wildcards.surface} --figure {wildcards.figure}.{wildcards.ext}"
+            " {params.tables} --out {output.out}",
         )
 
 
-rule plot_lab_basins:
-    input:
-        runs="results/lab/{surface}/runs.csv",
-        code=code("lab_plot"),
-    output:
-        out=figure(
-            "results/plots/lab/{surface}/basins.png",
-            "lab_basins",
-            "The lab",
-            "{surface}",
-        ),
-    log:
-        **logs("plot_lab_basins/{surface}"),
-    conda:
-        "../envs/gdpipe.yaml"
-    params:
-        settings=lab_settings("lab_plot"),
-    shell:
-        command(
-            "lab_plot",
-            "--surface {wildcards.surface} --runs {input.runs} --basins-plot {output.out}",
-        )
-
-
-rule animate_lab_paths:
-    input:
-        runs="results/lab/{surface}/runs.csv",
-        paths="results/lab/{surface}/paths.csv",
-        code=code("lab_plot"),
-    output:
-        out=figure("results/plots/lab/{surface}/paths.gif", "lab_gif", "The lab", "{surface}"),
-    log:
-        **logs("animate_lab_paths/{surface}"),
-    conda:
-        "../envs/gdpipe.yaml"
-    params:
-        settings=lab_settings("lab_plot"),
-    shell:
-        command(
-            "lab_plot",
-            "--surface {wildcards.surface} --runs {input.runs} --paths {input.paths} --gif"
-            " {output.out}",
-        )
-
-
-rule plot_lab_learning_rate:
-    input:
-        runs="results/lab/{surface}/runs.csv",
-        history="results/lab/{surface}/history.csv",
-        code=code("lab_plot"),
-    output:
-        out=figure(
-            "results/plots/lab/{surface}/learning_rate.png",
-            "lab_learning_rate",
-            "The lab",
-            "{surface}",
-        ),
-    log:
-        **logs("plot_lab_learning_rate/{surface}"),
-    conda:
-        "../envs/gdpipe.yaml"
-    params:
-        settings=lab_settings("lab_plot"),
-        optimizer=LAB_LR_OPTIMIZER,
-    shell:
-        command(
-            "lab_plot",
-            "--surface {wildcards.surface} --runs {input.runs} --history {input.history}"
-            " --optimizer {params.optimizer} --lr-plot {output.out}",
-        )
-
-
-rule summarize_lab:
+rule lab_summary:
     input:
         runs=expand("results/lab/{surface}/runs.csv", surface=LAB.surfaces),
         code=code("lab_summary"),
@@ -153,8 +77,9 @@ rule summarize_lab:
         csv=figure("results/lab/summary.csv", "lab_summary", "Summary", "the lab"),
         markdown="results/lab/summary.md",
         metrics="results/metrics/lab.json",
+        heatmap=figure("results/plots/lab/success.png", "lab_success", "The lab", "all surfaces"),
     log:
-        **logs("summarize_lab"),
+        **logs("lab_summary"),
     conda:
         "../envs/gdpipe.yaml"
     params:
@@ -163,21 +88,5 @@ rule summarize_lab:
         command(
             "lab_summary",
             "--runs {input.runs} --csv {output.csv} --markdown {output.markdown} --metrics"
-            " {output.metrics}",
+            " {output.metrics} --heatmap {output.heatmap}",
         )
-
-
-rule plot_lab_success:
-    input:
-        summary="results/lab/summary.csv",
-        code=code("lab_plot"),
-    output:
-        out=figure("results/plots/lab/success.png", "lab_success", "The lab", "all surfaces"),
-    log:
-        **logs("plot_lab_success"),
-    conda:
-        "../envs/gdpipe.yaml"
-    params:
-        settings=lab_settings("lab_heatmap"),
-    shell:
-        command("lab_plot", "--summary {input.summary} --heatmap {output.out}")

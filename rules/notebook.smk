@@ -18,13 +18,13 @@ rule generate_data:
 
 rule split_data:
     input:
-        data="data/{model}/dataset.csv",
+        data="data/{experiment}/dataset.csv",
         code=code("split_data"),
     output:
-        train="data/{model}/train.csv",
-        test="data/{model}/test.csv",
+        train="data/{experiment}/train.csv",
+        test="data/{experiment}/test.csv",
     log:
-        **logs("split_data/{model}"),
+        **logs("split_data/{experiment}"),
     conda:
         "../envs/gdpipe.yaml"
     params:
@@ -32,12 +32,12 @@ rule split_data:
     shell:
         command(
             "split_data",
-            "--experiment {wildcards.model} --data {input.data} --train {output.train} --test"
+            "--experiment {wildcards.experiment} --data {input.data} --train {output.train} --test"
             " {output.test}",
         )
 
 
-rule descend_surface:
+rule descend:
     input:
         starts="data/surface/dataset.csv",
         code=code("descend"),
@@ -46,9 +46,9 @@ rule descend_surface:
         history="results/surface/history.csv",
         metrics="results/metrics/surface.json",
     log:
-        **logs("descend_surface"),
+        **logs("descend"),
     benchmark:
-        "benchmarks/descend_surface.tsv"
+        "benchmarks/descend.tsv"
     conda:
         "../envs/gdpipe.yaml"
     threads: descent_threads(PARAMS.surface.n_starts)
@@ -64,18 +64,18 @@ rule descend_surface:
         )
 
 
-rule train_model:
+rule train:
     input:
-        train="data/{model}/train.csv",
-        test="data/{model}/test.csv",
+        train="data/{experiment}/train.csv",
+        test="data/{experiment}/test.csv",
         code=code("train"),
     output:
-        checkpoint="results/{model}/checkpoint.pt",
-        history="results/{model}/history.csv",
+        checkpoint="results/{experiment}/checkpoint.pt",
+        history="results/{experiment}/history.csv",
     log:
-        **logs("train_model/{model}"),
+        **logs("train/{experiment}"),
     benchmark:
-        "benchmarks/train_model/{model}.tsv"
+        "benchmarks/train/{experiment}.tsv"
     conda:
         "../envs/gdpipe.yaml"
     resources:
@@ -85,22 +85,22 @@ rule train_model:
     shell:
         command(
             "train",
-            "--experiment {wildcards.model} --train {input.train} --test {input.test} --checkpoint"
+            "--experiment {wildcards.experiment} --train {input.train} --test {input.test} --checkpoint"
             " {output.checkpoint} --history {output.history}",
         )
 
 
-rule evaluate_model:
+rule evaluate:
     input:
-        checkpoint="results/{model}/checkpoint.pt",
-        train="data/{model}/train.csv",
-        test="data/{model}/test.csv",
+        checkpoint="results/{experiment}/checkpoint.pt",
+        train="data/{experiment}/train.csv",
+        test="data/{experiment}/test.csv",
         code=code("evaluate"),
     output:
-        metrics="results/metrics/{model}.json",
-        predictions="results/{model}/predictions.csv",
+        metrics="results/metrics/{experiment}.json",
+        predictions="results/{experiment}/predictions.csv",
     log:
-        **logs("evaluate_model/{model}"),
+        **logs("evaluate/{experiment}"),
     conda:
         "../envs/gdpipe.yaml"
     resources:
@@ -110,7 +110,7 @@ rule evaluate_model:
     shell:
         command(
             "evaluate",
-            "--experiment {wildcards.model} --checkpoint {input.checkpoint} --train {input.train}"
+            "--experiment {wildcards.experiment} --checkpoint {input.checkpoint} --train {input.train}"
             " --test {input.test} --metrics {output.metrics} --predictions {output.predictions}",
         )
 

@@ -1,6 +1,7 @@
-"""Summarise the optimizer lab over its surfaces: per-lr table, best lr each, and metrics."""
+"""Summarise the optimizer lab over its surfaces: per-lr table, best lr each, metrics, and the
+success heatmap."""
 
-from gdpipe import cli, io, lab
+from gdpipe import cli, io, lab, lab_plots
 from gdpipe.errors import DataError
 from gdpipe.lab_summary import best_lrs, lab_markdown, lab_metrics, summarize_lab
 from gdpipe.pipeline import read_step_params
@@ -22,6 +23,8 @@ def step(args):
     io.write_table(args.csv, summary, na_rep="")
     io.write_text(args.markdown, lab_markdown(summary, best))
     io.write_json(args.metrics, lab_metrics(best))
+    written = io.read_table(args.csv, **lab.TABLES["summary"])  # drawn as any reader sees it
+    io.save_figure(args.heatmap, lab_plots.success_heatmap(written, p.target))
     cli.log.info("summarised %d surfaces, %d optimizers", len(runs), len(p.optimizers))
 
 
@@ -33,4 +36,5 @@ if __name__ == "__main__":
     arguments.add_argument("--csv", required=True, help="summary CSV to write")
     arguments.add_argument("--markdown", required=True, help="summary Markdown to write")
     arguments.add_argument("--metrics", required=True, help="metrics JSON to write")
+    arguments.add_argument("--heatmap", required=True, help="success heatmap PNG to write")
     cli.main(step, arguments)

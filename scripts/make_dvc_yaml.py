@@ -48,8 +48,8 @@ SNAKEMAKE_ONLY = ("all", "provenance")
 # History tables plotted by `dvc plots`, by the rule writing them: plot name suffix, x column,
 # y columns (one line each, on one plot), title.
 HISTORY_PLOTS = {
-    "train_model": ("loss", "epoch", ("train_loss", "test_loss"), "train and test loss per epoch"),
-    "descend_surface": ("value", "step", ("mean_value", "min_value"), "f(x1, x2) per step"),
+    "train": ("loss", "epoch", ("train_loss", "test_loss"), "train and test loss per epoch"),
+    "descend": ("value", "step", ("mean_value", "min_value"), "f(x1, x2) per step"),
 }
 
 
@@ -90,8 +90,10 @@ def dvc_deps(inputs: Iterable[str]) -> tuple[str, ...]:
 
 
 def stage_name(rule: str, wildcards: dict) -> str:
-    """`train_model-linear` for rule train_model with model=linear; the rule name alone if none."""
-    return "-".join([rule, *(str(wildcards[key]) for key in sorted(wildcards))])
+    """`train-linear` for rule train with experiment=linear, `lab_plot-sincos-paths-png` for
+    results/plots/lab/{surface}/{figure}.{ext}: the rule, then the wildcards in the order of
+    its output's path; the rule name alone if none."""
+    return "-".join([rule, *map(str, wildcards.values())])
 
 
 def _order(key: str, value) -> tuple:
@@ -134,7 +136,7 @@ def _snakemake_jobs(project: Path, snakefile: str = "Snakefile") -> list[_Snakem
             found.append(
                 (
                     rule_order.index(job.rule.name),
-                    [_order(key, value) for key, value in sorted(wildcards.items())],
+                    [_order(key, value) for key, value in wildcards.items()],
                     _SnakemakeJob(
                         job=Job(
                             name=stage_name(job.rule.name, wildcards),

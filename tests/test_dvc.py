@@ -20,7 +20,7 @@ import yaml
 from tests.conftest import ROOT, SMALL, artifacts, environment, write_params
 
 BIN = Path(sys.executable).parent
-LINEAR_STAGES = {"train_model-linear", "evaluate_model-linear", "plot_linear", "summarize"}
+LINEAR_STAGES = {"train-linear", "evaluate-linear", "plot_linear", "summarize"}
 UP_TO_DATE = "Data and pipelines are up to date."
 
 
@@ -122,10 +122,10 @@ def test_dvc_yaml_is_what_the_snakefile_generates():
 def test_snakemake_jobs_and_dvc_stages_agree(scratch):
     snakemake_side, dvc_side = job_list(scratch, "snakemake"), job_list(scratch, "dvc")
     # 3 generate, 2 split, descend, 2 train, 2 evaluate, 3 plot, summary; the lab: 7 surfaces'
-    # starts, runs and figures, 2 basins, the gif, the lr figure, its summary and heatmap.
-    assert len(dvc_side) == 14 + 7 * 3 + 2 + 1 + 1 + 2
+    # starts, runs, paths and ECDF figures, 2 basins, the gif, the lr figure, and its summary.
+    assert len(dvc_side) == 14 + 7 * 4 + 2 + 1 + 1 + 1
     assert {job["name"]: job for job in snakemake_side} == {job["name"]: job for job in dvc_side}
-    train = next(job for job in dvc_side if job["name"] == "train_model-linear")
+    train = next(job for job in dvc_side if job["name"] == "train-linear")
     assert train["cmd"].startswith("python -m scripts.train --params params.yaml ")
     assert "linear.lr" in train["params"][0][1]
     assert train["deps"] == [
@@ -145,8 +145,13 @@ def test_snakemake_jobs_and_dvc_stages_agree(scratch):
     assert "lab.condition" in bowl["params"][0][1]
     assert "lab.condition" not in sincos["params"][0][1]
     assert "lab.seed" not in sincos["params"][0][1]
-    assert stages["summarize_lab"]["params"][0][1] == ["lab.optimizers", "lab.surfaces"]
-    assert "results/lab/rosenbrock/runs.csv" in stages["summarize_lab"]["deps"]
+    assert stages["lab_summary"]["params"][0][1] == ["lab.optimizers", "lab.surfaces", "lab.target"]
+    assert "results/lab/rosenbrock/runs.csv" in stages["lab_summary"]["deps"]
+    # One figure a job: the ECDF reads the runs and the hits, not the paths.
+    assert stages["lab_plot-sincos-ecdf-png"]["deps"][:2] == [
+        "results/lab/sincos/runs.csv",
+        "results/lab/sincos/hits.csv",
+    ]
 
 
 def test_a_rule_changed_alone_is_caught(scratch):
@@ -316,7 +321,7 @@ def test_changing_linear_lr_reruns_the_linear_stages_then_time_travel(small_repo
     write_params(repo / "params.yaml", params)
 
     assert set(dvc_json(repo, "status")) <= LINEAR_STAGES
-    assert "train_model-linear" in dvc_json(repo, "status")
+    assert "train-linear" in dvc_json(repo, "status")
     params_diff = dvc_json(repo, "params", "diff")
     assert list(params_diff) == ["params.yaml"]
     assert list(params_diff["params.yaml"]) == ["linear.lr"]
@@ -354,7 +359,7 @@ def test_snakemake_run_matches_the_committed_dvc_lock(tmp_path):
     run(repo, "snakemake", "--cores", "all")
     # dvc.lock holds the bytes of the pinned kernels (gdpipe.kernels): a machine that cannot run
     # them, or a user who opted out, computes other bits, and its lock is not stale.
-    record = json.loads((repo / "results/provenance/descend_surface.json").read_text())
+    record = json.loads((repo / "results/provenance/descend.json").read_text())
     used = (record["cpu_kernels"], record["torch_cpu_kernels"], record["numpy_cpu_kernels"])
     if used != ("portable", "AVX2", "X86_V3"):
         pytest.skip(f"this run used CPU kernels {used}; dvc.lock's are portable, AVX2, X86_V3")
@@ -365,15 +370,16 @@ def test_snakemake_run_matches_the_committed_dvc_lock(tmp_path):
     assert run(repo, "git", "diff", "dvc.lock").stdout == "", hint
     assert UP_TO_DATE in run(repo, "dvc", "status").stdout, hint
 
-    # A typo in params stops `dvc repro` with gdpipe's message. DVC removed the outputs of the
-    # stage it ran, but its cache holds them: `dvc checkout` puts back every byte.
+    # A bad value in params stops `dvc repro` with gdpipe's message. DVC removed the outputs of
+    # the stage it ran, but its cache holds them: `dvc checkout` puts back every byte.
     made = artifacts(repo)
     params = repo / "params.yaml"
     good = params.read_text()
-    params.write_text(good.replace("\n  lr: 0.001", "\n  lrr: 0.001"))
+    params.write_text(good.replace("\n  lr: 0.001", "\n  lr: -0.1"))
     failed = run(repo, "dvc", "repro", check=False)
     assert failed.returncode != 0
-    assert "unknown key linear.lrr; did you mean linear.lr?" in failed.stdout + failed.stderr
+    assert "linear.lr = -0.1 is invalid" in failed.stdout + failed.stderr
+    assert not (repo / "results/linear/checkpoint.pt").exists()
     params.write_text(good)
     run(repo, "dvc", "checkout")
     assert artifacts(repo) == made

@@ -275,8 +275,8 @@ def test_big_descent_jobs_ask_for_threads_and_small_ones_leave_the_cores(runs):
         found = re.search(r"^\s+threads: (\d+)$", block, re.M)
         threads.setdefault(rule, set()).add(int(found[1]) if found else 1)
     assert threads["lab_run"] == {2}  # as many as Snakemake has
-    assert threads["descend_surface"] == {1}  # Example 1's few starts
-    assert threads["train_model"] == {1}
+    assert threads["descend"] == {1}  # Example 1's few starts
+    assert threads["train"] == {1}
 
 
 def test_checkpoints_record_exactly_the_keys_training_declares(runs):

@@ -77,9 +77,9 @@ def test_every_job_of_a_run_leaves_a_record_and_the_merge_covers_them(default_ru
     # Only the jobs that compute with torch import it; figures and tables never do.
     torch_jobs = {name for name, record in jobs.items() if "torch" in record}
     assert {Path(name).parts[2] for name in torch_jobs} == {
-        "descend_surface.json",
-        "train_model",
-        "evaluate_model",
+        "descend.json",
+        "train",
+        "evaluate",
         "lab_run",
     }
     assert all(jobs[name]["device"] == "cpu" for name in torch_jobs)  # params.yaml: device cpu

@@ -16,8 +16,8 @@ def test_a_million_starts_run_in_bounded_memory_and_output(tmp_path):
     targets = ("results/metrics/surface.json", "results/plots/surface_trajectories.png")
     snakemake(project, "--cores", "all", *targets)
     # Snakemake's benchmark of the descent job: its peak resident memory, in MB.
-    peak = pd.read_csv(project / "benchmarks/descend_surface.tsv", sep="\t")["max_rss"].iloc[0]
-    assert peak <= 2048, f"descend_surface peaked at {peak} MB"
+    peak = pd.read_csv(project / "benchmarks/descend.tsv", sep="\t")["max_rss"].iloc[0]
+    assert peak <= 2048, f"descend peaked at {peak} MB"
     trajectories = pd.read_csv(project / "results/surface/trajectories.csv")
     assert sorted(trajectories["start"].unique()) == list(range(100))  # surface.paths
     assert len(trajectories) == 100 * (steps + 1)  # no start diverged (status below)
