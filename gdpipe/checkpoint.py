@@ -44,7 +44,9 @@ def save_checkpoint(path: str | Path, name: str, model: nn.Module, **info) -> No
     gio.write_bytes(path, buffer.getvalue())
 
 
-def _read(path: Path) -> dict:
+def load_checkpoint(path: str | Path, expected_model: str) -> tuple[nn.Module, dict]:
+    """Rebuild the model stored at `path`; return it with the checkpoint's other values."""
+    path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
     try:
@@ -66,13 +68,6 @@ def _read(path: Path) -> dict:
             f"{path}: checkpoint format version {payload.get('format_version')!r}; this gdpipe "
             f"reads version {FORMAT_VERSION}"
         )
-    return payload
-
-
-def load_checkpoint(path: str | Path, expected_model: str) -> tuple[nn.Module, dict]:
-    """Rebuild the model stored at `path`; return it with the checkpoint's other values."""
-    path = Path(path)
-    payload = _read(path)
     name = payload.get("model")
     if name != expected_model:
         raise CheckpointError(f"{path}: checkpoint of model {name!r}, expected {expected_model!r}")

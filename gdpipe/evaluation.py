@@ -69,16 +69,15 @@ def surface_metrics(
     """
     finished = diverged_step < 0
     final_values = surface.value(final[finished])
+    decrease = start_values[finished] - final_values
     at_known, at_global = at_minimum(surface, final[finished])
     n = len(start_values)
     metrics = {
         "status": "ok" if finished.all() else "diverged",
         "mean_start_value": float(start_values.mean()),
         "mean_final_value": float(final_values.mean()) if finished.any() else math.nan,
-        "mean_decrease": float((start_values[finished] - final_values).mean())
-        if finished.any()
-        else math.nan,
-        "fraction_decreased": float((final_values < start_values[finished]).sum() / n),
+        "mean_decrease": float(decrease.mean()) if finished.any() else math.nan,
+        "fraction_decreased": float((decrease > 0).sum() / n),
         "fraction_at_known_minimum": float(at_known.sum() / n),
         "fraction_at_global_minimum": float(at_global.sum() / n),
     }

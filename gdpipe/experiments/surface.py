@@ -1,7 +1,5 @@
-"""Example 1: plain gradient descent from many random starts on a 2-D surface (no training).
-
-Its section of params.yaml, its starts, the descent on the lab's engine and its two figures.
-"""
+"""Example 1: plain gradient descent from many random starts on a 2-D surface (no training):
+section, starts, the descent on the lab's engine, figures."""
 
 from __future__ import annotations
 
@@ -13,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from gdpipe import io
-from gdpipe.experiments.base import Experiment, Figure
+from gdpipe.experiments.base import Experiment, figures
 from gdpipe.objectives import SURFACES, get_surface
 from gdpipe.schema import AUTO, choice, integer, number, positive
 
@@ -25,7 +23,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class SurfaceParams:
-    """Example 1: plain gradient descent from many random starts on a 2-D surface."""
+    """Example 1's section of params.yaml."""
 
     name: str = choice(tuple(SURFACES))
     seed: int = integer(0)
@@ -74,12 +72,10 @@ def rows(p: SurfaceParams) -> tuple[int, str]:
 def run_surface(
     p: SurfaceParams, starts: pd.DataFrame, device: torch.device, progress: Progress
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """Plain gradient descent from every start at once, on the lab's engine (sgd, one lr).
-
-    Returns the paths of the first `surface.paths` starts (rows stop where a start diverged),
-    the mean and lowest value over all starts still going at each step, and the metrics (of
-    every start): memory and output grow with the starts only through O(N) summaries.
-    """
+    """Plain gradient descent from every start at once, on the lab's engine (sgd, one lr): the
+    paths of the first `surface.paths` starts (rows stop where a start diverged), the mean and
+    lowest value over the starts still going at each step, and the metrics of every start
+    (memory and output grow with the starts only through O(N) summaries)."""
     import torch
 
     from gdpipe.descent import descend
@@ -135,16 +131,6 @@ EXPERIMENT = Experiment(
         "table": "results/surface/trajectories.csv",
         "history": "results/surface/history.csv",
     },
-    figures=(
-        Figure(
-            "results/plots/surface_trajectories.png",
-            "surface_trajectories",
-            "Example 1: surface",
-            "{name}",
-        ),
-        Figure(
-            "results/plots/surface_values.png", "surface_values", "Example 1: surface", "{name}"
-        ),
-    ),
+    figures=figures("Example 1: surface", ("surface_trajectories", "surface_values"), "{name}"),
     plot=plot,
 )
