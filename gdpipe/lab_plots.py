@@ -24,6 +24,7 @@ from gdpipe.plotting import contour, view
 
 DIVERGED_GREY = colormaps[style.VALUES].with_extremes(bad="0.8")  # shares, and grey for "div"
 END_MARKER = {"marker": "X", "markersize": 9, "markeredgecolor": "white"}  # where a path is
+BELOW = {"loc": "outside lower center", "ncols": 3, "fontsize": style.LEGEND_FONT}  # a map's legend
 LR_COLOURS = {"too small": style.SKY_BLUE, "good": style.GREEN, "too large": style.VERMILLION}
 
 
@@ -117,12 +118,7 @@ def _paths_axes(surface: Surface, paths: pd.DataFrame, best: pd.DataFrame, start
         (end,) = ax.plot([], [], color=colour, linestyle="none", zorder=7, **END_MARKER)
         artists[optimizer] = line, end
     ax.plot([], [], color="0.3", linestyle="none", label="end", **END_MARKER)
-    fig.legend(
-        loc="outside lower center",
-        ncols=3,
-        fontsize=style.LEGEND_FONT,
-        title="shading: lighter is lower f",
-    )
+    fig.legend(**BELOW, title="shading: lighter is lower f")
     ax.set_title(
         f"{surface.name}: each optimizer at its best lr\nfrom start {start} "
         f"({first['x1']:.2f}, {first['x2']:.2f}), up to {steps} steps"
@@ -209,13 +205,8 @@ def ecdf_figure(surface: Surface, hits: pd.DataFrame, best: pd.DataFrame, steps:
         ax.step(grid, share, where="post", color=colour, linestyle=dash, linewidth=2, label=label)
     targets = np.sort(hits["target"].unique())
     k_hi, k_lo = (f"{k:.0f}".replace("-", "−") for k in np.log10(targets[[-1, 0]]))
-    ax.set(
-        xscale="log",
-        xlim=(1, max(steps, 2)),
-        ylim=(-0.02, 1.02),
-        xlabel="steps",
-        ylabel="share of (start, target) pairs reached",
-    )
+    ax.set(xscale="log", xlim=(1, max(steps, 2)), ylim=(-0.02, 1.02), xlabel="steps")
+    ax.set_ylabel("share of (start, target) pairs reached")
     ax.set_title(
         f"{surface.name}: steps to reach f − f* ≤ $10^{{k}}$, k = {k_hi} … {k_lo}\n"
         f"{hits['start'].nunique()} starts × {len(targets)} targets, {steps} steps; best lr each"
@@ -249,12 +240,8 @@ def success_heatmap(summary: pd.DataFrame, target: float | None = None) -> Figur
         ax.set_xticks(range(grid.shape[1]), [f"{lr:g}" for lr in grid.columns], rotation=45)
         ax.set_yticks(range(grid.shape[0]), grid.index)
         ax.set(xlabel="learning rate", ylabel="optimizer", title=surface)
-    fig.colorbar(
-        image,
-        ax=axes.flat[: len(surfaces)].tolist(),
-        label="% of starts reaching target",
-        format=lambda v, _: f"{100 * v:.0f}%",
-    )
+    shown = axes.flat[: len(surfaces)].tolist()
+    fig.colorbar(image, ax=shown, label="% of starts reaching target", format="{x:.0%}")
     reach = f"f − f* ≤ {target:g}" if target is not None else "the target"
     fig.suptitle(
         f"Share of {int(summary['starts'].max())} starts reaching {reach} (%), optimizer × "
@@ -320,9 +307,7 @@ def basin_figure(surface: Surface, runs: pd.DataFrame, best: pd.DataFrame) -> Fi
             marker("diverged", marker="x", color="black"),
             marker("known minimum", marker="*", markersize=12, color=style.MINIMUM, mec="black"),
         ],
-        loc="outside lower center",
-        ncols=3,
-        fontsize=style.LEGEND_FONT,
+        **BELOW,
         title="start coloured by the known minimum it ends at (by value, wherever it is)",
     )
     fig.suptitle(
