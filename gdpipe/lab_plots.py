@@ -251,13 +251,10 @@ def success_heatmap(summary: pd.DataFrame, target: float | None = None) -> Figur
 
 
 def _basins(surface: Surface, table: pd.DataFrame) -> np.ndarray:
-    """Index of the known minimum each run ended at; -1 if diverged, -2 if at none.
-
-    A run is at a minimum when it is still at that minimum's value (Surface.at_minima), wherever
-    it is: sincos repeats itself, so a run may end at a copy of a minimum outside the domain
-    (among minima of the same value, the nearest). A run still circling within 5% of the
-    domain's width of a minimum counts for it too.
-    """
+    """Index of the known minimum each run ended at; -1 if diverged, -2 if at none. By value
+    (Surface.at_minima), wherever it is: sincos repeats itself, so a run may end at a copy of a
+    minimum outside the domain (of minima of the same value, the nearest counts). A run still
+    circling within 5% of the domain's width of a minimum counts for it too."""
     minima = np.array([m[:2] for m in surface.minima])
     ends = np.nan_to_num(table[["x1", "x2"]].to_numpy())
     matches = surface.at_minima(ends)  # (N, M)
@@ -292,14 +289,11 @@ def basin_figure(surface: Surface, runs: pd.DataFrame, best: pd.DataFrame) -> Fi
     def marker(label, **kwargs):
         return Line2D([], [], linestyle="none", label=label, **kwargs)
 
-    handles = [
-        marker(
-            f"→ ({m1:.2f}, {m2:.2f}), f={f:.3g}" + (" (global)" if f == surface.f_star else ""),
-            marker="o",
-            color=c,
-        )
-        for c, (m1, m2, f) in zip(colours, surface.minima, strict=True)
+    ends = [
+        f"→ ({m1:.2f}, {m2:.2f}), f={f:.3g}" + (" (global)" if f == surface.f_star else "")
+        for m1, m2, f in surface.minima
     ]
+    handles = [marker(end, marker="o", color=c) for c, end in zip(colours, ends, strict=True)]
     fig.legend(
         handles=[
             *handles,

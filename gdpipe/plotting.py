@@ -60,9 +60,7 @@ def surface_trajectories(surface: Surface, trajectories: pd.DataFrame, p: Surfac
     last = trajectories.groupby("start", sort=True).tail(1)  # a diverged start stops early
     diverged = last[last["step"] < p.steps]
     # White with a black rim: seen on the dark map and on the legend's white alike.
-    ax.scatter(
-        first["x1"], first["x2"], s=18, color="white", edgecolors="black", lw=0.6, label="start"
-    )
+    ax.scatter(first["x1"], first["x2"], s=18, color="white", ec="black", lw=0.6, label="start")
     # Ends above the stars: most paths end on a known minimum, and both must show.
     ax.scatter(last["x1"], last["x2"], s=18, color=style.PREDICTION, zorder=5, label="end")
     minima = np.array([m[:2] for m in surface.minima])
@@ -145,16 +143,10 @@ def linear_fit(predictions: pd.DataFrame, metrics: dict) -> Figure:
     ax = fig.add_subplot()
     train, test = (predictions[predictions["split"] == s] for s in ("train", "test"))
     ax.scatter(train["x"], train["y"], s=12, color=style.TRAIN, label="train data")
+    ax.scatter(test["x"], test["y"], s=48, facecolors="none", ec=style.TEST, label="test data")
+    predicted = test["prediction"]
     ax.scatter(
-        test["x"], test["y"], s=48, facecolors="none", edgecolors=style.TEST, label="test data"
-    )
-    ax.scatter(
-        test["x"],
-        test["prediction"],
-        s=12,
-        color=style.PREDICTION,
-        marker="x",
-        label="predictions (test)",
+        test["x"], predicted, s=12, color=style.PREDICTION, marker="x", label="predictions (test)"
     )
     if metrics.get("status", "ok") == "ok":
         title = f"Linear regression: learned y = {metrics['weight']:.4f}·x + {metrics['bias']:.4f}"

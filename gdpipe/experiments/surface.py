@@ -88,17 +88,11 @@ def run_surface(
     result = descend(surface, "sgd", x, lr, p.steps, n_paths=p.paths, progress=progress)
     positions = result.path_positions[:, 0].cpu().numpy()  # (S+1, N, 2), NaN once diverged
     values = result.path_values[:, 0].cpu().numpy()  # (S+1, N)
-    S, N = values.shape
-    going = np.isfinite(values).ravel()
-    trajectories = pd.DataFrame(
-        {
-            "step": np.repeat(np.arange(S), N),
-            "start": np.tile(np.arange(N), S),
-            "x1": positions[..., 0].ravel(),
-            "x2": positions[..., 1].ravel(),
-            "value": values.ravel(),
-        }
-    )[going].reset_index(drop=True)
+    S = len(values)
+    # step, start, x1, x2, value: one row per step × start still going
+    columns = [*np.indices(values.shape), positions[..., 0], positions[..., 1], values]
+    trajectories = pd.DataFrame(dict(zip(TRAJECTORY_COLUMNS, map(np.ravel, columns), strict=True)))
+    trajectories = trajectories[np.isfinite(values).ravel()].reset_index(drop=True)
     mean, low = result.mean_value[:, 0].cpu().numpy(), result.min_value[:, 0].cpu().numpy()
     history = pd.DataFrame({"step": np.arange(S), "mean_value": mean, "min_value": low})
     history = history[np.isfinite(mean)]  # no start left: nothing to average
