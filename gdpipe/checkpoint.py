@@ -1,8 +1,7 @@
-"""Checkpoints hold tensors and plain values only, so torch.load(weights_only=True) reads them.
-
-A checkpoint carries the model's name and constructor arguments, so it rebuilds its own model,
-plus how training ended. Loading never unpickles code: anything else is refused with a
-CheckpointError naming the file.
+"""Checkpoints hold tensors and plain values only, so torch.load(weights_only=True) reads them:
+loading never unpickles code, and refuses anything else with a CheckpointError naming the file.
+A checkpoint carries its model's name and constructor arguments (it rebuilds its own model) and
+how training ended.
 """
 
 from __future__ import annotations

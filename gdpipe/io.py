@@ -73,10 +73,8 @@ def write_json(path: str | Path, record: dict) -> None:
 
 def write_table(path: str | Path, frame: pd.DataFrame, na_rep: str = "nan") -> None:
     """Write a DataFrame as CSV, floats in shortest round-trip form: bytes depend on values only.
-
-    Missing values are written as `na_rep`: the lab writes "" (an empty cell: never reached,
-    or diverged), read back with read_table's `empty_columns`.
-    """
+    Missing values are written as `na_rep`: the lab's "" (an empty cell: never reached, or
+    diverged) reads back through read_table's `empty_columns`."""
     write_text(path, frame.to_csv(index=False, lineterminator="\n", na_rep=na_rep))
 
 

@@ -312,12 +312,10 @@ def basin_figure(surface: Surface, runs: pd.DataFrame, best: pd.DataFrame) -> Fi
 
 
 def pick_learning_rates(summary: pd.DataFrame, surface: str, optimizer: str = "sgd") -> dict:
-    """{"too small": lr, "good": lr, "too large": lr} from the sweep of one optimizer.
-
-    Good is the best lr (gdpipe.lab_summary.best_lrs). Too small: the largest lr below it that
-    reaches the target less often, else the smallest lr below it. Too large: the smallest lr above
-    it at which some start diverged, else the largest lr above it. A side with no lr is left out.
-    """
+    """{"too small": lr, "good": lr, "too large": lr} from one optimizer's sweep. Good: its best lr
+    (gdpipe.lab_summary.best_lrs). Too small: the largest lr below it that reaches the target less
+    often, else the smallest below it. Too large: the smallest lr above it at which some start
+    diverged, else the largest above it. A side with no lr is left out."""
     table = summary[(summary["surface"] == surface) & (summary["optimizer"] == optimizer)]
     if table.empty:
         raise ValueError(f"summary: no rows for {optimizer} on {surface!r}")

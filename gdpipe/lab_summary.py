@@ -36,9 +36,7 @@ BEST_COLUMNS = [c for c in SUMMARY_COLUMNS if c != "starts"]  # what the Markdow
 METRICS = ("best_lr", "success_rate", "median_steps")  # lab.json's, per surface × optimizer
 
 
-def optimizer_order(
-    present: Sequence[str], optimizers: Sequence[str] = OPTIMIZER_ORDER
-) -> list[str]:
+def optimizer_order(present: Sequence[str], optimizers: Sequence[str] = OPTIMIZER_ORDER) -> list:
     """The optimizers of `present` in `optimizers`' order, any unlisted ones after, by name."""
     present = set(present)
     return [o for o in optimizers if o in present] + sorted(present - set(optimizers))
@@ -103,10 +101,8 @@ def best_lrs(summary: pd.DataFrame) -> pd.DataFrame:
 def _markdown_table(frame: pd.DataFrame, columns: Sequence[str], lr_header: str = "lr") -> str:
     headers = [lr_header if c == "lr" else SUMMARY_FORMATS[c][0] for c in columns]
     formats = [SUMMARY_FORMATS[c][1] for c in columns]
-    lines = [
-        "| " + " | ".join(headers) + " |",
-        "|" + "|".join(":---" if f is None else "---:" for f in formats) + "|",
-    ]
+    align = "|".join(":---" if f is None else "---:" for f in formats)  # text left, numbers right
+    lines = ["| " + " | ".join(headers) + " |", f"|{align}|"]
     for row in frame[list(columns)].itertuples(index=False):
         cells = [
             str(v) if f is None else "—" if pd.isna(v) else f.format(v)
