@@ -1,8 +1,7 @@
-"""Checkpoints hold tensors and plain values only, so torch.load(weights_only=True) reads them.
-
-A checkpoint carries the model's name and constructor arguments, so it rebuilds its own model,
-plus how training ended. Loading never unpickles code: anything else is refused with a
-CheckpointError naming the file.
+"""Checkpoints hold tensors and plain values only, so torch.load(weights_only=True) reads them:
+loading never unpickles code, and refuses anything else with a CheckpointError naming the file.
+A checkpoint carries its model's name and constructor arguments (it rebuilds its own model) and
+how training ended.
 """
 
 from __future__ import annotations
@@ -44,7 +43,9 @@ def save_checkpoint(path: str | Path, name: str, model: nn.Module, **info) -> No
     gio.write_bytes(path, buffer.getvalue())
 
 
-def _read(path: Path) -> dict:
+def load_checkpoint(path: str | Path, expected_model: str) -> tuple[nn.Module, dict]:
+    """Rebuild the model stored at `path`; return it with the checkpoint's other values."""
+    path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
     try:
@@ -66,13 +67,6 @@ def _read(path: Path) -> dict:
             f"{path}: checkpoint format version {payload.get('format_version')!r}; this gdpipe "
             f"reads version {FORMAT_VERSION}"
         )
-    return payload
-
-
-def load_checkpoint(path: str | Path, expected_model: str) -> tuple[nn.Module, dict]:
-    """Rebuild the model stored at `path`; return it with the checkpoint's other values."""
-    path = Path(path)
-    payload = _read(path)
     name = payload.get("model")
     if name != expected_model:
         raise CheckpointError(f"{path}: checkpoint of model {name!r}, expected {expected_model!r}")

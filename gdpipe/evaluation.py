@@ -37,16 +37,15 @@ def evaluate_model(
 ) -> tuple[dict, pd.DataFrame]:
     """Metrics (learned parameters, loss per split, status) and a table of every prediction."""
     model = model.to(device)
-    metrics = {"status": info.get("status", "ok"), "diverged_step": info.get("diverged_step")}
-    metrics.update(model.learned())
+    metrics = {"status": info.get("status", "ok"), **model.learned()}
+    if info.get("diverged_step") is not None:
+        metrics["diverged_step"] = info["diverged_step"]
     tables = []
     for split_name, frame in splits.items():
         x, y = tensors(frame, columns, device)
         prediction = predict(model, x)
         metrics[f"{split_name}_loss"] = LOSSES[loss](prediction, y).item()
         tables.append(frame.assign(split=split_name, prediction=prediction.cpu().numpy()))
-    if metrics["diverged_step"] is None:
-        del metrics["diverged_step"]
     return metrics, pd.concat(tables, ignore_index=True)
 
 
@@ -62,23 +61,20 @@ def surface_metrics(
     surface: Surface, start_values: np.ndarray, final: np.ndarray, diverged_step: np.ndarray
 ) -> dict:
     """Summary of a descent run: start values (N,), final positions (N, 2) (NaN where diverged)
-    and the step each start diverged at (N,), -1 if it did not.
-
-    Means of final values are over the starts that finished; fractions are of all starts (a
-    diverged start neither decreased nor reached a minimum).
-    """
+    and the step each start diverged at (N,), -1 if it did not. Means of final values are over
+    the starts that finished; fractions are of all starts (a diverged start neither decreased nor
+    reached a minimum)."""
     finished = diverged_step < 0
     final_values = surface.value(final[finished])
+    decrease = start_values[finished] - final_values
     at_known, at_global = at_minimum(surface, final[finished])
     n = len(start_values)
     metrics = {
         "status": "ok" if finished.all() else "diverged",
         "mean_start_value": float(start_values.mean()),
         "mean_final_value": float(final_values.mean()) if finished.any() else math.nan,
-        "mean_decrease": float((start_values[finished] - final_values).mean())
-        if finished.any()
-        else math.nan,
-        "fraction_decreased": float((final_values < start_values[finished]).sum() / n),
+        "mean_decrease": float(decrease.mean()) if finished.any() else math.nan,
+        "fraction_decreased": float((decrease > 0).sum() / n),
         "fraction_at_known_minimum": float(at_known.sum() / n),
         "fraction_at_global_minimum": float(at_global.sum() / n),
     }

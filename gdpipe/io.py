@@ -11,7 +11,6 @@ import contextlib
 import csv
 import io
 import json
-import math
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -22,14 +21,8 @@ import pandas as pd
 
 from gdpipe.errors import DataError
 
-
-def _read_umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-_UMASK = _read_umask()
+_UMASK = os.umask(0)  # read the only way there is: by setting it, then putting it back
+os.umask(_UMASK)
 
 
 def _remake(path: Path) -> str:
@@ -71,26 +64,17 @@ def write_text(path: str | Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
-def _json_safe(value):
-    # JSON has no NaN or Infinity; a diverged run's numbers become null.
-    if isinstance(value, dict):
-        return {key: _json_safe(item) for key, item in value.items()}
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 def write_json(path: str | Path, record: dict) -> None:
     """Write a dict (flat, or nested as the lab's metrics) as sorted, indented JSON."""
-    write_text(path, json.dumps(_json_safe(record), indent=2, sort_keys=True) + "\n")
+    # JSON has no NaN or Infinity: a diverged run's numbers become null.
+    record = json.loads(json.dumps(record), parse_constant=lambda _: None)
+    write_text(path, json.dumps(record, indent=2, sort_keys=True) + "\n")
 
 
 def write_table(path: str | Path, frame: pd.DataFrame, na_rep: str = "nan") -> None:
     """Write a DataFrame as CSV, floats in shortest round-trip form: bytes depend on values only.
-
-    Missing values are written as `na_rep`: the lab writes "" (an empty cell: never reached,
-    or diverged), read back with read_table's `empty_columns`.
-    """
+    Missing values are written as `na_rep`: the lab's "" (an empty cell: never reached, or
+    diverged) reads back through read_table's `empty_columns`."""
     write_text(path, frame.to_csv(index=False, lineterminator="\n", na_rep=na_rep))
 
 
@@ -126,14 +110,11 @@ def parse_floats(texts: Sequence[str]) -> np.ndarray:
     try:
         return np.asarray(texts, dtype=np.str_).astype(np.float64)
     except ValueError:  # some cell is not a number: find which, one by one
-        return np.array([_float_or_nan(text) for text in texts], dtype=np.float64)
-
-
-def _float_or_nan(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return math.nan
+        numbers = np.full(len(texts), np.nan)
+        for i, text in enumerate(texts):
+            with contextlib.suppress(ValueError):
+                numbers[i] = float(text)
+        return numbers
 
 
 def read_table(
@@ -146,10 +127,9 @@ def read_table(
     empty_columns: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Read a CSV that must hold exactly `columns`, at least `min_rows` rows, and finite numbers
-    in every column but `text_columns` (text), `nonfinite_columns` (numbers, nan allowed:
-    the predictions of a diverged model) and `empty_columns` (numbers or empty cells, read as
-    NaN: a lab run that never reached its target). `rows`, if given, is (the exact row count,
-    the params that imply it).
+    in every column but `text_columns` (text), `nonfinite_columns` (nan and inf allowed: the
+    predictions of a diverged model) and `empty_columns` (empty cells read as NaN: a lab run
+    that never reached its target). `rows`: (the exact row count, the params that imply it).
 
     Parsed with the csv module, not pandas: pandas quietly turns a row with an extra field into an
     index and a short row into NaN, where a data file with such rows should be refused. Every file
@@ -159,8 +139,7 @@ def read_table(
     if not path.is_file():
         raise DataError(f"{path}: file not found")
     try:
-        with path.open(newline="", encoding="utf-8") as handle:
-            text = handle.read()
+        text = path.read_bytes().decode("utf-8")  # as written: no newline translation
         table = list(csv.reader(io.StringIO(text)))
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise DataError(f"{path}: not a readable CSV file ({err})") from err
@@ -186,13 +165,11 @@ def read_table(
             valid |= frame[column].isin(["nan", "inf", "-inf"]).to_numpy()
         if column in empty_columns:
             valid |= (frame[column] == "").to_numpy()
-        bad = np.flatnonzero(~valid)
-        if bad.size:
-            row = int(bad[0])
-            # +2: one for the header line, one because people count lines from 1.
+        if not valid.all():
+            row = int(np.argmin(valid))  # the first bad one; its line counts the header, from 1
+            cell = frame[column].iloc[row]
             raise DataError(
-                f"{path}: line {row + 2}, column {column}: {frame[column].iloc[row]!r} is not a "
-                "finite number"
+                f"{path}: line {row + 2}, column {column}: {cell!r} is not a finite number"
             )
         frame[column] = numbers
     if len(frame) < min_rows:

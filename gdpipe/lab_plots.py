@@ -3,24 +3,11 @@
 Tables are the lab's `runs`, `hits`, `paths` and `history` of one surface, and the `summary` and
 `best` tables of gdpipe.lab_summary (a `best` table may hold several surfaces: each figure uses
 its own surface's rows). Every optimizer keeps one Okabe–Ito colour and line style in every figure.
-
-- `paths_figure(surface, paths, best, start=None)`: contour of f, one path per optimizer at its
-  best lr from a common start (default: the first start every one of them has a path for).
-- `ecdf_figure(surface, hits, best, steps)`: COCO-style ECDF of steps to target, one line per
-  optimizer at its best lr, over all (start, target) pairs; x runs from 1 to `steps` (log).
-- `success_heatmap(summary, target=None)`: success rate, optimizer × lr, a panel per surface.
-- `basin_figure(surface, runs, best)`: each start coloured by the known minimum it ends at,
-  a panel per optimizer at its best lr.
-- `pick_learning_rates(summary, surface, optimizer="sgd")` and `learning_rate_figure(surface,
-  history, summary, optimizer="sgd")`: f − f* over steps for a too small, the best and a too
-  large lr of the sweep.
-- `paths_gif(surface, paths, best, frames=48, start=None) -> bytes`: the paths figure, animated.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -30,77 +17,45 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from PIL import Image
 
+from gdpipe import style
 from gdpipe.lab_summary import best_lrs, optimizer_order
 from gdpipe.objectives import Surface
-from gdpipe.style import (
-    LABEL_FONT,
-    LEGEND_FONT,
-    MAP,
-    MINIMUM,
-    OKABE_ITO,
-    OPTIMIZER_STYLES,
-    PANEL,
-    VALUES,
-    WIDE,
-    figure,
-    optimizer_style,
-)
+from gdpipe.plotting import contour, view
 
-DIVERGED_GREY = colormaps[VALUES].with_extremes(bad="0.8")  # shares, and grey for "div"
+DIVERGED_GREY = colormaps[style.VALUES].with_extremes(bad="0.8")  # shares, and grey for "div"
+END_MARKER = {"marker": "X", "markersize": 9, "markeredgecolor": "white"}  # where a path is
+BELOW = {"loc": "outside lower center", "ncols": 3, "fontsize": style.LEGEND_FONT}  # a map's legend
+LR_COLOURS = {"too small": style.SKY_BLUE, "good": style.GREEN, "too large": style.VERMILLION}
 
 
-def _best_of(best: pd.DataFrame, surface: str) -> dict[str, float]:
-    """optimizer → best lr for one surface, in the table's order."""
-    rows = best[best["surface"] == surface]
+def _at_best(table: pd.DataFrame, best: pd.DataFrame, surface: Surface) -> tuple[dict, dict]:
+    """optimizer → its best lr on `surface` (in `best`'s order), and `table`'s rows at that lr."""
+    rows = best[best["surface"] == surface.name]
     if rows.empty:
-        raise ValueError(f"best: no rows for surface {surface!r}")
-    return dict(zip(rows["optimizer"], rows["lr"].astype(float), strict=True))
-
-
-def _at_best(table: pd.DataFrame, lrs: Mapping[str, float]) -> dict[str, pd.DataFrame]:
-    return {
+        raise ValueError(f"best: no rows for surface {surface.name!r}")
+    lrs = dict(zip(rows["optimizer"], rows["lr"].astype(float), strict=True))
+    at = {
         o: table[(table["optimizer"] == o) & np.isclose(table["lr"], lr)] for o, lr in lrs.items()
     }
+    return lrs, at
 
 
-def _view(surface: Surface, points: np.ndarray) -> tuple[float, float]:
-    """The domain, widened to follow points that leave it by up to one domain width."""
-    low, high = surface.domain
-    span = high - low
-    finite = points[np.isfinite(points)]
-    lo = min(low, max(finite.min(initial=low), low - span))
-    hi = max(high, min(finite.max(initial=high), high + span))
-    return lo - 0.03 * (hi - lo), hi + 0.03 * (hi - lo)  # room for markers on the edge
+def _lab_contour(ax, surface: Surface, lo: float, hi: float, filled: bool = True) -> None:
+    fill = {"cmap": "Greys", "alpha": 0.55} if filled else {}
+    contour(ax, surface, lo, hi, 240, 21, lines=True, **fill)
+    ax.set_aspect("equal")
 
 
-def _contour(ax, surface: Surface, lo: float, hi: float, filled: bool = True) -> None:
-    grid = np.linspace(lo, hi, 240)
-    x1, x2 = np.meshgrid(grid, grid)
-    values = surface.value(np.stack([x1, x2], axis=-1))
-    # Levels at quantiles: a surface spanning decades (Rosenbrock) still shows its valleys.
-    levels = np.unique(np.quantile(values, np.linspace(0, 1, 21)))
-    if filled:
-        ax.contourf(x1, x2, values, levels=levels, cmap="Greys", alpha=0.55)
-    ax.contour(x1, x2, values, levels=levels, colors="0.45", linewidths=0.4, linestyles="solid")
-    ax.set(xlim=(lo, hi), ylim=(lo, hi), xlabel="x1", ylabel="x2", aspect="equal")
-
-
-def _minima(ax, surface: Surface, colours=(MINIMUM,), label="known minimum") -> None:
+def _minima(ax, surface: Surface, colours=(style.MINIMUM,), label="known minimum") -> None:
     # A lattice of local minima (Rastrigin's 121) drawn as stars would hide the paths: there
     # only the global minimum is a star, the others small dots.
-    many, f_star = len(surface.minima) > len(OKABE_ITO), surface.f_star
+    many, f_star = len(surface.minima) > len(style.OKABE_ITO), surface.f_star
     stars = [m for m in surface.minima if not many or m[2] == f_star]
     for i, (m1, m2, _) in enumerate(stars):
+        legend = ("global minimum" if many else label) if i == 0 else None
+        colour = colours[i % len(colours)]  # zorder 8: above the paths that end on it
         ax.scatter(
-            m1,
-            m2,
-            marker="*",
-            s=170,
-            color=colours[i % len(colours)],
-            edgecolors="black",
-            linewidths=0.8,
-            zorder=8,  # above the paths that end on it
-            label=("global minimum" if many else label) if i == 0 else None,
+            m1, m2, marker="*", s=170, color=colour, ec="black", lw=0.8, zorder=8, label=legend
         )
     if many:
         local = np.array([m[:2] for m in surface.minima if m[2] != f_star])
@@ -114,9 +69,7 @@ def _diverged_at(path: pd.DataFrame, steps: int) -> int | None:
     return last + 1 if last < steps else None
 
 
-def _common_start(paths: dict[str, pd.DataFrame], start: int | None, steps: int) -> int:
-    if start is not None:
-        return start
+def _common_start(paths: dict[str, pd.DataFrame], steps: int) -> int:
     shared = set.intersection(*(set(p["start"].astype(int)) for p in paths.values()))
     if not shared:
         raise ValueError("paths: no start has a path for every optimizer at its best lr")
@@ -135,34 +88,26 @@ def _common_start(paths: dict[str, pd.DataFrame], start: int | None, steps: int)
     return max(whole, key=lambda s: (height[s], -s))
 
 
-def _paths_from(surface: Surface, paths: pd.DataFrame, best: pd.DataFrame, start: int | None):
-    lrs = _best_of(best, surface.name)
-    chosen = _at_best(paths, lrs)
-    start = _common_start(chosen, start, int(paths["step"].max()))
+def _paths_axes(surface: Surface, paths: pd.DataFrame, best: pd.DataFrame, start, **figure):
+    """The paths figure with empty lines: contour, minima, the start, a line and end marker per
+    optimizer at its best lr from `start` (default: _common_start). _show_until fills them."""
+    steps = int(paths["step"].max())
+    lrs, chosen = _at_best(paths, best, surface)
+    start = _common_start(chosen, steps) if start is None else start
     chosen = {o: p[p["start"] == start].sort_values("step") for o, p in chosen.items()}
-    return lrs, start, chosen
-
-
-def _draw_paths(fig: Figure, surface: Surface, lrs, start, chosen, steps: int):
-    """Contour, minima, start and one (empty) line and end marker per optimizer."""
+    fig = style.figure(style.MAP, **figure)
     ax = fig.add_subplot()
-    lo, hi = _view(surface, np.concatenate([p[["x1", "x2"]].to_numpy() for p in chosen.values()]))
-    _contour(ax, surface, lo, hi)
+    points = np.concatenate([p[["x1", "x2"]].to_numpy() for p in chosen.values()])
+    lo, hi = view(points, *surface.domain)
+    _lab_contour(ax, surface, lo, hi)
     _minima(ax, surface)
     first = next(iter(chosen.values())).iloc[0]
     ax.scatter(
-        first["x1"],
-        first["x2"],
-        s=90,
-        color="white",
-        edgecolors="black",
-        linewidths=1.5,
-        zorder=6,
-        label="start",
+        first["x1"], first["x2"], s=90, color="white", ec="black", lw=1.5, zorder=6, label="start"
     )
     artists = {}
     for i, (optimizer, lr) in enumerate(lrs.items()):
-        colour, dash = optimizer_style(optimizer)
+        colour, dash = style.optimizer_style(optimizer)
         # Paths often share a stretch: each is drawn thinner than the one below it.
         width = max(3.5 - 0.4 * i, 1.2)
         label = f"{optimizer} (lr={lr:g})"
@@ -170,101 +115,112 @@ def _draw_paths(fig: Figure, surface: Surface, lrs, start, chosen, steps: int):
         if diverged is not None:
             label += f"\ndiverged at step {diverged}"
         (line,) = ax.plot([], [], color=colour, linestyle=dash, linewidth=width, label=label)
-        (end,) = ax.plot(
-            [],
-            [],
-            marker="X",
-            markersize=9,
-            color=colour,
-            markeredgecolor="white",
-            linestyle="none",
-            zorder=7,
-        )
-        artists[optimizer] = (line, end)
-    ax.plot([], [], "X", markersize=9, color="0.3", markeredgecolor="white", label="end")
-    fig.legend(
-        loc="outside lower center",
-        ncols=3,
-        fontsize=LEGEND_FONT,
-        title="shading: lighter is lower f",
-    )
+        (end,) = ax.plot([], [], color=colour, linestyle="none", zorder=7, **END_MARKER)
+        artists[optimizer] = line, end
+    ax.plot([], [], color="0.3", linestyle="none", label="end", **END_MARKER)
+    fig.legend(**BELOW, title="shading: lighter is lower f")
     ax.set_title(
         f"{surface.name}: each optimizer at its best lr\nfrom start {start} "
         f"({first['x1']:.2f}, {first['x2']:.2f}), up to {steps} steps"
     )
-    return ax, artists
 
+    def show_until(step: int) -> None:
+        for optimizer, (line, end) in artists.items():
+            path = chosen[optimizer]
+            x1, x2 = path.loc[path["step"] <= step, ["x1", "x2"]].to_numpy().T
+            line.set_data(x1, x2)
+            end.set_data(x1[-1:], x2[-1:])
 
-def _show_until(artists, chosen, step: int) -> None:
-    for optimizer, (line, end) in artists.items():
-        path = chosen[optimizer]
-        x1, x2 = path.loc[path["step"] <= step, ["x1", "x2"]].to_numpy().T
-        line.set_data(x1, x2)
-        end.set_data(x1[-1:], x2[-1:])
+    return fig, ax, show_until, steps
 
 
 def paths_figure(
     surface: Surface, paths: pd.DataFrame, best: pd.DataFrame, start: int | None = None
 ) -> Figure:
-    """Contour of f with one path per optimizer at its best lr from one common start."""
-    lrs, start, chosen = _paths_from(surface, paths, best, start)
-    steps = int(paths["step"].max())
-    fig = figure(MAP)
-    _, artists = _draw_paths(fig, surface, lrs, start, chosen, steps)
-    _show_until(artists, chosen, steps)
+    """Contour of f with one path per optimizer at its best lr from one common start (default:
+    of the starts every optimizer has a path from, the highest one where none diverges)."""
+    fig, _, show_until, steps = _paths_axes(surface, paths, best, start)
+    show_until(steps)
     return fig
 
 
-def _ecdf(steps_to_target: pd.Series, grid: np.ndarray) -> np.ndarray:
-    """Share of pairs solved by each step of grid; a pair solved at step 0 counts from step 1."""
-    solved = np.sort(steps_to_target.dropna().to_numpy())
-    return np.searchsorted(solved, grid, side="right") / max(len(steps_to_target), 1)
+def paths_gif(
+    surface: Surface,
+    paths: pd.DataFrame,
+    best: pd.DataFrame,
+    frames: int = 48,
+    start: int | None = None,
+) -> bytes:
+    """The paths figure as an animated GIF, steps spaced log-like; same input, same bytes."""
+    fig, ax, show_until, steps = _paths_axes(surface, paths, best, start, dpi=80)
+    canvas = FigureCanvasAgg(fig)
+    title = ax.get_title()
+    # Most of the motion is early: frames at geometrically spaced steps, then the last.
+    shown = np.unique(np.concatenate([[0], np.geomspace(1, max(steps, 1), frames - 1).round()]))
+    palette, images = _gif_palette(), []
+    for step in shown.astype(int):
+        show_until(step)
+        ax.set_title(f"{title}\nstep {step}")
+        canvas.draw()
+        fig.set_layout_engine("none")  # laid out once: the frames differ only inside the axes
+        rgb = Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3])
+        images.append(rgb.quantize(palette=palette, dither=Image.Dither.NONE))
+    buffer = io.BytesIO()
+    durations = [120] * (len(images) - 1) + [2000]
+    images[0].save(
+        buffer, format="GIF", save_all=True, append_images=images[1:], duration=durations, loop=0
+    )
+    return buffer.getvalue()
+
+
+def _gif_palette() -> Image.Image:
+    """A fixed palette: the figure's colours, their tints over white and grey, and 64 greys.
+
+    An adaptive palette spends itself on the contour's greys and turns thin coloured lines into
+    the wrong colours; a fixed one keeps them, and gives every frame the same palette.
+    """
+    hexes = [*style.OKABE_ITO, *(colour for colour, _ in style.OPTIMIZER_STYLES.values())]
+    colours = [tuple(int(h[i : i + 2], 16) for i in (1, 3, 5)) for h in [*hexes, style.MINIMUM]]
+    tints = [tuple((c + g) // 2 for c in rgb) for rgb in colours for g in (255, 128)]
+    greys = [(g, g, g) for g in (*range(0, 256, 4), 255)]
+    entries = list(dict.fromkeys(colours + tints + greys))
+    palette = Image.new("P", (1, 1))
+    palette.putpalette([v for rgb in entries for v in rgb])
+    return palette
 
 
 def ecdf_figure(surface: Surface, hits: pd.DataFrame, best: pd.DataFrame, steps: int) -> Figure:
-    """COCO-style ECDF: share of (start, target) pairs solved by each step, per optimizer."""
-    lrs = _best_of(best, surface.name)
-    fig = figure(WIDE)
+    """COCO-style ECDF: share of (start, target) pairs solved by each step, per optimizer at its
+    best lr, over x from 1 to `steps` (log)."""
+    lrs, chosen = _at_best(hits, best, surface)
+    fig = style.figure(style.WIDE)
     ax = fig.add_subplot()
     grid = np.unique(np.geomspace(1, max(steps, 1), 400).round())
-    for optimizer, table in _at_best(hits, lrs).items():
-        colour, dash = optimizer_style(optimizer)
-        ax.step(
-            grid,
-            _ecdf(table["steps"], grid),
-            where="post",
-            color=colour,
-            linestyle=dash,
-            linewidth=2,
-            label=f"{optimizer} (lr={lrs[optimizer]:g})",
-        )
+    for optimizer, table in chosen.items():
+        colour, dash = style.optimizer_style(optimizer)
+        # Share of pairs solved by each step of grid; a pair solved at step 0 counts from step 1.
+        solved = np.sort(table["steps"].dropna().to_numpy())
+        share = np.searchsorted(solved, grid, side="right") / max(len(table), 1)
+        label = f"{optimizer} (lr={lrs[optimizer]:g})"
+        ax.step(grid, share, where="post", color=colour, linestyle=dash, linewidth=2, label=label)
     targets = np.sort(hits["target"].unique())
-    starts = hits["start"].nunique()
     k_hi, k_lo = (f"{k:.0f}".replace("-", "−") for k in np.log10(targets[[-1, 0]]))
-    ax.set(
-        xscale="log",
-        xlim=(1, max(steps, 2)),
-        ylim=(-0.02, 1.02),
-        xlabel="steps",
-        ylabel="share of (start, target) pairs reached",
-    )
+    ax.set(xscale="log", xlim=(1, max(steps, 2)), ylim=(-0.02, 1.02), xlabel="steps")
+    ax.set_ylabel("share of (start, target) pairs reached")
     ax.set_title(
         f"{surface.name}: steps to reach f − f* ≤ $10^{{k}}$, k = {k_hi} … {k_lo}\n"
-        f"{starts} starts × {len(targets)} targets, {steps} steps; best lr each"
+        f"{hits['start'].nunique()} starts × {len(targets)} targets, {steps} steps; best lr each"
     )
     ax.grid(alpha=0.3, which="both")
-    fig.legend(loc="outside right upper", fontsize=LEGEND_FONT)
+    fig.legend(loc="outside right upper", fontsize=style.LEGEND_FONT)
     return fig
 
 
 def success_heatmap(summary: pd.DataFrame, target: float | None = None) -> Figure:
     """Share of starts reaching the target, optimizer × lr, one annotated panel per surface."""
     surfaces = list(dict.fromkeys(summary["surface"]))
-    cols = min(3, len(surfaces))
-    rows = -(-len(surfaces) // cols)
-    fig = figure((PANEL[0] * 1.3 * cols, PANEL[1] * 0.85 * rows))
-    axes = fig.subplots(rows, cols, squeeze=False).ravel()
-    for ax, surface in zip(axes, surfaces, strict=False):
+    fig, axes = style.panel_grid(len(surfaces), width=1.3, height=0.85)
+    for ax, surface in zip(axes.flat, surfaces, strict=False):
         table = summary[summary["surface"] == surface]
         grid = table.pivot(index="optimizer", columns="lr", values="success_rate")
         grid = grid.loc[optimizer_order(grid.index)]
@@ -276,43 +232,29 @@ def success_heatmap(summary: pd.DataFrame, target: float | None = None) -> Figur
         image = ax.imshow(shares, cmap=DIVERGED_GREY, vmin=0, vmax=1, aspect="auto")
         for (i, j), rate in np.ndenumerate(rates):
             if np.isfinite(rate):
+                text = "div" if lost[i, j] else f"{100 * rate:.0f}"
+                colour = "black" if lost[i, j] or rate > 0.6 else "white"
                 ax.text(
-                    j,
-                    i,
-                    "div" if lost[i, j] else f"{100 * rate:.0f}",
-                    ha="center",
-                    va="center",
-                    fontsize=LABEL_FONT,
-                    color="black" if lost[i, j] or rate > 0.6 else "white",
+                    j, i, text, ha="center", va="center", fontsize=style.LABEL_FONT, color=colour
                 )
         ax.set_xticks(range(grid.shape[1]), [f"{lr:g}" for lr in grid.columns], rotation=45)
         ax.set_yticks(range(grid.shape[0]), grid.index)
         ax.set(xlabel="learning rate", ylabel="optimizer", title=surface)
-    for ax in axes[len(surfaces) :]:
-        ax.set_visible(False)
-    fig.colorbar(
-        image,
-        ax=axes[: len(surfaces)].tolist(),
-        label="% of starts reaching target",
-        format=lambda v, _: f"{100 * v:.0f}%",
-    )
-    starts = int(summary["starts"].max())
+    shown = axes.flat[: len(surfaces)].tolist()
+    fig.colorbar(image, ax=shown, label="% of starts reaching target", format="{x:.0%}")
     reach = f"f − f* ≤ {target:g}" if target is not None else "the target"
     fig.suptitle(
-        f"Share of {starts} starts reaching {reach} (%), optimizer × learning rate"
-        " (grey, div: every start diverged)"
+        f"Share of {int(summary['starts'].max())} starts reaching {reach} (%), optimizer × "
+        "learning rate (grey, div: every start diverged)"
     )
     return fig
 
 
 def _basins(surface: Surface, table: pd.DataFrame) -> np.ndarray:
-    """Index of the known minimum each run ended at; -1 if diverged, -2 if at none.
-
-    A run is at a minimum when it is still (gradient ≤ 1e-2) at that minimum's value (± 1e-4),
-    wherever it is: sincos repeats itself, so a run may end at a copy of a minimum outside the
-    domain (among minima of the same value, the nearest). A run still circling within 5% of the
-    domain's width of a minimum counts for it too.
-    """
+    """Index of the known minimum each run ended at; -1 if diverged, -2 if at none. By value
+    (Surface.at_minima), wherever it is: sincos repeats itself, so a run may end at a copy of a
+    minimum outside the domain (of minima of the same value, the nearest counts). A run still
+    circling within 5% of the domain's width of a minimum counts for it too."""
     minima = np.array([m[:2] for m in surface.minima])
     ends = np.nan_to_num(table[["x1", "x2"]].to_numpy())
     matches = surface.at_minima(ends)  # (N, M)
@@ -324,38 +266,16 @@ def _basins(surface: Surface, table: pd.DataFrame) -> np.ndarray:
     return basin
 
 
-def _basin_handles(surface: Surface, colours) -> list[Line2D]:
-    def marker(label, **style):
-        return Line2D([], [], linestyle="none", label=label, **style)
-
-    handles = [
-        marker(
-            f"→ ({m1:.2f}, {m2:.2f}), f={f:.3g}" + (" (global)" if f == surface.f_star else ""),
-            marker="o",
-            color=c,
-        )
-        for c, (m1, m2, f) in zip(colours, surface.minima, strict=True)
-    ]
-    return [
-        *handles,
-        marker("ended at no known minimum", marker="o", mfc="none", mec="0.4"),
-        marker("diverged", marker="x", color="black"),
-        marker("known minimum", marker="*", markersize=12, color=MINIMUM, mec="black"),
-    ]
-
-
 def basin_figure(surface: Surface, runs: pd.DataFrame, best: pd.DataFrame) -> Figure:
-    """Each start, at its start position, coloured by the known minimum it ends at."""
-    lrs = _best_of(best, surface.name)
-    cols = min(3, len(lrs))
-    rows = -(-len(lrs) // cols)
-    fig = figure((PANEL[0] * cols, PANEL[1] * rows + 0.8))
-    axes = fig.subplots(rows, cols, squeeze=False, sharex=True, sharey=True).ravel()
-    colours = OKABE_ITO[: len(surface.minima)]
+    """Each start, at its start position, coloured by the known minimum it ends at; a panel per
+    optimizer at its best lr."""
+    lrs, chosen = _at_best(runs, best, surface)
+    fig, axes = style.panel_grid(len(lrs), extra_height=0.8, sharex=True, sharey=True)
+    colours = style.OKABE_ITO[: len(surface.minima)]
     low, high = surface.domain
     pad = 0.03 * (high - low)
-    for ax, (optimizer, table) in zip(axes, _at_best(runs, lrs).items(), strict=False):
-        _contour(ax, surface, low - pad, high + pad, filled=False)
+    for ax, (optimizer, table) in zip(axes.flat, chosen.items(), strict=False):
+        _lab_contour(ax, surface, low - pad, high + pad, filled=False)
         basin = _basins(surface, table)
         x1, x2 = table["x1_start"].to_numpy(), table["x2_start"].to_numpy()
         for k, colour in enumerate(colours):
@@ -365,29 +285,37 @@ def basin_figure(surface: Surface, runs: pd.DataFrame, best: pd.DataFrame) -> Fi
         _minima(ax, surface, colours)
         diverged = int((basin == -1).sum())
         ax.set_title(f"{optimizer}, lr={lrs[optimizer]:g}: {diverged} of {len(table)} diverged")
-    for ax in axes[len(lrs) :]:
-        ax.set_visible(False)
+
+    def marker(label, **kwargs):
+        return Line2D([], [], linestyle="none", label=label, **kwargs)
+
+    ends = [
+        f"→ ({m1:.2f}, {m2:.2f}), f={f:.3g}" + (" (global)" if f == surface.f_star else "")
+        for m1, m2, f in surface.minima
+    ]
+    handles = [marker(end, marker="o", color=c) for c, end in zip(colours, ends, strict=True)]
     fig.legend(
-        handles=_basin_handles(surface, colours),
-        loc="outside lower center",
-        ncols=3,
-        fontsize=LEGEND_FONT,
+        handles=[
+            *handles,
+            marker("ended at no known minimum", marker="o", mfc="none", mec="0.4"),
+            marker("diverged", marker="x", color="black"),
+            marker("known minimum", marker="*", markersize=12, color=style.MINIMUM, mec="black"),
+        ],
+        **BELOW,
         title="start coloured by the known minimum it ends at (by value, wherever it is)",
     )
-    starts = runs["start"].nunique()
     fig.suptitle(
-        f"{surface.name}: basins of attraction of {starts} starts, each optimizer at its best lr"
+        f"{surface.name}: basins of attraction of {runs['start'].nunique()} starts, each "
+        "optimizer at its best lr"
     )
     return fig
 
 
 def pick_learning_rates(summary: pd.DataFrame, surface: str, optimizer: str = "sgd") -> dict:
-    """{"too small": lr, "good": lr, "too large": lr} from the sweep of one optimizer.
-
-    Good is the best lr (gdpipe.lab_summary.best_lrs). Too small: the largest lr below it that
-    reaches the target less often, else the smallest lr below it. Too large: the smallest lr above
-    it at which some start diverged, else the largest lr above it. A side with no lr is left out.
-    """
+    """{"too small": lr, "good": lr, "too large": lr} from one optimizer's sweep. Good: its best lr
+    (gdpipe.lab_summary.best_lrs). Too small: the largest lr below it that reaches the target less
+    often, else the smallest below it. Too large: the smallest lr above it at which some start
+    diverged, else the largest above it. A side with no lr is left out."""
     table = summary[(summary["surface"] == surface) & (summary["optimizer"] == optimizer)]
     if table.empty:
         raise ValueError(f"summary: no rows for {optimizer} on {surface!r}")
@@ -404,26 +332,14 @@ def pick_learning_rates(summary: pd.DataFrame, surface: str, optimizer: str = "s
     return picks
 
 
-LR_COLOURS = {"too small": "#56B4E9", "good": "#009E73", "too large": "#D55E00"}
-
-
-def _lr_label(kind: str, row: pd.Series) -> str:
-    note = f"{100 * row['success_rate']:.0f}% of starts reach target"
-    if row["diverged"]:
-        note += f", {row['diverged']:.0f} of {row['starts']:.0f} diverge"
-    return f"{kind}: lr={row['lr']:g} ({note})"
-
-
 def learning_rate_figure(
     surface: Surface, history: pd.DataFrame, summary: pd.DataFrame, optimizer: str = "sgd"
 ) -> Figure:
-    """f − f* over steps (mean and lowest over starts) for a too small, good and too large lr.
-
-    The y axis stops 1000× above the starts' mean gap: a diverging run leaves through the top,
-    marked × where its last start was lost.
-    """
+    """f − f* over steps (mean and lowest over starts) for a too small, good and too large lr
+    (pick_learning_rates). The y axis stops 1000× above the starts' mean gap: a diverging run
+    leaves through the top, marked × where its last start was lost."""
     picks = pick_learning_rates(summary, surface.name, optimizer)
-    fig = figure((WIDE[0], WIDE[1] * 1.2))
+    fig = style.figure((style.WIDE[0], style.WIDE[1] * 1.2))
     ax = fig.add_subplot()
     mine = summary[(summary["surface"] == surface.name) & (summary["optimizer"] == optimizer)]
     top = 0.0
@@ -435,8 +351,11 @@ def learning_rate_figure(
         mean, lowest = mean.where(mean > 0), lowest.where(lowest > 0)
         top = max(top, 1e3 * mean.iloc[:1].max())
         row = mine[np.isclose(mine["lr"], lr)].iloc[0]
+        label = f"{kind}: lr={row['lr']:g} ({100 * row['success_rate']:.0f}% of starts reach target"
+        if row["diverged"]:
+            label += f", {row['diverged']:.0f} of {row['starts']:.0f} diverge"
         colour = LR_COLOURS[kind]
-        ax.plot(curve["step"], mean, color=colour, linewidth=2, label=_lr_label(kind, row))
+        ax.plot(curve["step"], mean, color=colour, linewidth=2, label=label + ")")
         ax.plot(curve["step"], lowest, color=colour, linewidth=1, linestyle=":")
         if curve["step"].max() < history["step"].max():  # every start diverged: mark where
             ax.plot(curve["step"].iloc[-1], mean.iloc[-1], "x", color=colour, markersize=9)
@@ -454,54 +373,5 @@ def learning_rate_figure(
     )
     ax.grid(alpha=0.3)
     # One column: the three lr labels are long, and two columns overflow the figure's width.
-    fig.legend(loc="outside lower center", ncols=1, fontsize=LEGEND_FONT)
+    fig.legend(loc="outside lower center", ncols=1, fontsize=style.LEGEND_FONT)
     return fig
-
-
-def _gif_palette() -> Image.Image:
-    """A fixed palette: the figure's colours, their tints over white and grey, and 64 greys.
-
-    An adaptive palette spends itself on the contour's greys and turns thin coloured lines into
-    the wrong colours; a fixed one keeps them, and gives every frame the same palette.
-    """
-    hexes = [*OKABE_ITO, *(colour for colour, _ in OPTIMIZER_STYLES.values()), MINIMUM]
-    colours = [tuple(int(h[i : i + 2], 16) for i in (1, 3, 5)) for h in hexes]
-    tints = [tuple((c + g) // 2 for c in rgb) for rgb in colours for g in (255, 128)]
-    greys = [(g, g, g) for g in (*range(0, 256, 4), 255)]
-    entries = list(dict.fromkeys(colours + tints + greys))
-    palette = Image.new("P", (1, 1))
-    palette.putpalette([v for rgb in entries for v in rgb])
-    return palette
-
-
-def paths_gif(
-    surface: Surface,
-    paths: pd.DataFrame,
-    best: pd.DataFrame,
-    frames: int = 48,
-    start: int | None = None,
-) -> bytes:
-    """The paths figure as an animated GIF, steps spaced log-like; same input, same bytes."""
-    lrs, start, chosen = _paths_from(surface, paths, best, start)
-    steps = int(paths["step"].max())
-    fig = figure(MAP, dpi=80)
-    ax, artists = _draw_paths(fig, surface, lrs, start, chosen, steps)
-    canvas = FigureCanvasAgg(fig)
-    title = ax.get_title()
-    # Most of the motion is early: frames at geometrically spaced steps, then the last.
-    shown = np.unique(np.concatenate([[0], np.geomspace(1, max(steps, 1), frames - 1).round()]))
-    images = []
-    for step in shown.astype(int):
-        _show_until(artists, chosen, step)
-        ax.set_title(f"{title}\nstep {step}")
-        canvas.draw()
-        fig.set_layout_engine("none")  # laid out once: the frames differ only inside the axes
-        images.append(Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3]))
-    palette = _gif_palette()
-    frames_p = [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in images]
-    buffer = io.BytesIO()
-    durations = [120] * (len(frames_p) - 1) + [2000]
-    frames_p[0].save(
-        buffer, format="GIF", save_all=True, append_images=frames_p[1:], duration=durations, loop=0
-    )
-    return buffer.getvalue()

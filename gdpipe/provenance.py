@@ -16,14 +16,12 @@ from pathlib import Path
 
 from gdpipe import kernels
 
-# Distribution name -> module name: the libraries whose version can change an output's bytes.
-LIBRARIES = {
-    "numpy": "numpy",
-    "pandas": "pandas",
-    "torch": "torch",
-    "scikit-learn": "sklearn",
-    "matplotlib": "matplotlib",
-}
+# The libraries (distributions) whose version can change an output's bytes, and the one whose
+# module has another name.
+LIBRARIES = ("numpy", "pandas", "torch", "scikit-learn", "matplotlib")
+_MODULES = {"scikit-learn": "sklearn"}
+KERNELS = ("cpu_kernels", "torch_cpu_kernels", "numpy_cpu_kernels")  # gdpipe.kernels.in_use
+FIELDS = ("python", "cpu", *LIBRARIES, *KERNELS, "device", "descent_engine")  # merge's order
 
 _notes: dict[str, set[str]] = {}  # field -> the values this job noted
 
@@ -57,8 +55,8 @@ def cpu_model() -> str:
 def job_record() -> dict[str, str]:
     """This process's record: Python, CPU, the libraries it imported and the devices it used."""
     record = {"python": platform.python_version(), "cpu": cpu_model()}
-    for distribution, module in LIBRARIES.items():
-        if module in sys.modules:
+    for distribution in LIBRARIES:
+        if _MODULES.get(distribution, distribution) in sys.modules:
             record[distribution] = importlib.metadata.version(distribution)
     record.update(kernels.in_use())  # the vector instructions torch's and numpy's kernels use
     for field, values in sorted(_notes.items()):
@@ -73,18 +71,8 @@ def merge(records: dict[str, dict[str, str]]) -> dict[str, str]:
     of jobs, most common first: "AMD EPYC 7763 (30 jobs); Intel Xeon 8480 (12 jobs)". Devices
     also say how many jobs computed on each; "none" where no job used torch.
     """
-    fields = [
-        "python",
-        "cpu",
-        *LIBRARIES,
-        "cpu_kernels",
-        "torch_cpu_kernels",
-        "numpy_cpu_kernels",
-        "device",
-        "descent_engine",
-    ]
     merged = {}
-    for field in fields:
+    for field in FIELDS:
         counts = Counter(r[field] for r in records.values() if field in r)
         if len(counts) == 1 and field != "device":
             merged[field] = next(iter(counts))

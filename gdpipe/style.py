@@ -38,6 +38,18 @@ def figure(size: tuple[float, float], **kwargs) -> Figure:
     return Figure(figsize=size, layout="constrained", **kwargs)
 
 
+def panel_grid(n: int, width=1.0, height=1.0, extra_height=0.0, **subplots) -> tuple:
+    """A figure of `n` panels, three a row, each PANEL scaled by (width, height), and its 2-D
+    array of axes; the cells the last row leaves over are hidden."""
+    cols = min(3, n)
+    rows = -(-n // cols)
+    fig = figure((PANEL[0] * width * cols, PANEL[1] * height * rows + extra_height))
+    axes = fig.subplots(rows, cols, squeeze=False, **subplots)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, axes
+
+
 def optimizer_style(optimizer: str) -> tuple[str, str | tuple]:
     """The (colour, line style) an optimizer is drawn with in every figure."""
     return OPTIMIZER_STYLES.get(optimizer, UNKNOWN_OPTIMIZER)

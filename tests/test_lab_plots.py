@@ -9,7 +9,7 @@ import pytest
 from matplotlib.colors import to_rgba
 from PIL import Image
 
-from gdpipe import lab_plots, lab_summary
+from gdpipe import lab_plots, lab_summary, style
 from gdpipe.io import save_figure
 from gdpipe.objectives import get_surface
 
@@ -197,7 +197,7 @@ def test_basin_figure_colours_each_start_by_the_minimum_it_ends_at():
             if tuple(c.get_facecolor()[0]) == to_rgba(colour)
         ]
 
-    palette = lab_plots.OKABE_ITO
+    palette = style.OKABE_ITO
     assert (1.0, 1.0) in starts_coloured(palette[0])
     assert (2.0, 2.0) in starts_coloured(palette[2])
     assert (3.0, 3.0) in starts_coloured("black")  # the diverged mark

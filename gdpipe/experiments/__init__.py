@@ -1,8 +1,7 @@
 """The registry of experiments: one module each, one `Experiment` entry (gdpipe.experiments.base).
 
-Everything that differs between experiments (params section, data, steps' keys, training,
-figures) is reached through EXPERIMENTS; adding one is a module here, its line below, its
-params.yaml section and its tests. Cheap to import (no torch): params.py reads the sections.
+Everything that differs between experiments is reached through EXPERIMENTS (docs/extending.md
+adds one). Cheap to import (no torch): params.py reads the sections.
 """
 
 from __future__ import annotations

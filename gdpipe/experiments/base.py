@@ -47,3 +47,18 @@ class Experiment:
     model: str | None = None
     train: Callable[..., tuple] | None = None  # (section, train, test, device, progress)
     loss: Callable[[Any], str] | None = None
+
+
+def figures(category: str, names: tuple[str, str], subcategory: str = "figures") -> tuple:
+    """The two Figures results/plots/<name>.png, each captioned by report/<name>.rst."""
+    return tuple(Figure(f"results/plots/{name}.png", name, category, subcategory) for name in names)
+
+
+def model_and_data(name: str, seed: int, columns, train, test, device) -> tuple:
+    """Model `name` built from `seed` on `device`, and the train and test tables' `columns`
+    (input, target) as tensors there: what a training loop of gdpipe.training takes."""
+    from gdpipe.evaluation import tensors
+    from gdpipe.models import build_model
+
+    model = build_model(name, seed=seed).to(device)
+    return model, tensors(train, columns, device), tensors(test, columns, device)

@@ -1,8 +1,5 @@
-"""Example 3: an nn.Module linear regression on y = weight*x + bias trained with torch.optim.
-
-Its section of params.yaml, its data, training (gdpipe.training.train_linear on
-gdpipe.models.LinearModel) and its two figures.
-"""
+"""Example 3: an nn.Module linear regression on y = weight*x + bias trained with torch.optim
+(gdpipe.training.train_linear on gdpipe.models.LinearModel): section, data, training, figures."""
 
 from __future__ import annotations
 
@@ -14,13 +11,13 @@ import numpy as np
 import pandas as pd
 
 from gdpipe import io
-from gdpipe.experiments.base import Experiment, Figure
+from gdpipe.experiments.base import Experiment, figures, model_and_data
 from gdpipe.schema import choice, fraction, integer, number, positive, split_relations
 
 if TYPE_CHECKING:
     import torch
 
-    from gdpipe.training import Progress, TrainResult
+    from gdpipe.training import Progress
 
 # The names of gdpipe.training's torch.optim classes and losses (it imports torch; this may not).
 OPTIMIZER_NAMES = ("sgd", "adam", "rmsprop")
@@ -29,7 +26,7 @@ LOSSES = ("l1", "mse")
 
 @dataclass(frozen=True)
 class LinearParams:
-    """Example 3: an nn.Module linear regression on y = weight*x + bias trained with torch.optim."""
+    """Example 3's section of params.yaml."""
 
     seed: int = integer(0)
     weight: float = number()
@@ -80,36 +77,14 @@ def rows(p: LinearParams) -> tuple[int, str]:
     return p.n_points, "linear.start, end and step"
 
 
-def train(
-    p: LinearParams,
-    train: pd.DataFrame,
-    test: pd.DataFrame,
-    device: torch.device,
-    progress: Progress,
-) -> tuple[torch.nn.Module, TrainResult]:
-    """The model from `seed`, trained on `device` with the configured torch.optim and loss."""
-    from gdpipe.evaluation import tensors
-    from gdpipe.models import build_model
+def train(p: LinearParams, train, test, device: torch.device, progress: Progress) -> tuple:
+    """(model from `seed`, TrainResult): trained on `device` with the configured torch.optim."""
     from gdpipe.training import train_linear
 
-    model = build_model("linear", seed=p.seed).to(device)
-    train_xy, test_xy = tensors(train, COLUMNS, device), tensors(test, COLUMNS, device)
-    result = train_linear(
-        model,
-        train_xy,
-        test_xy,
-        optimizer=p.optimizer,
-        loss=p.loss,
-        lr=p.lr,
-        epochs=p.epochs,
-        batch_size=p.batch_size,
-        progress=progress,
+    model, train_xy, test_xy = model_and_data("linear", p.seed, COLUMNS, train, test, device)
+    return model, train_linear(
+        model, train_xy, test_xy, p.optimizer, p.loss, p.lr, p.epochs, p.batch_size, progress
     )
-    return model, result
-
-
-def loss(p: LinearParams) -> str:
-    return p.loss
 
 
 def plot(p: LinearParams, tables, history, metrics) -> tuple:
@@ -124,8 +99,7 @@ def plot(p: LinearParams, tables, history, metrics) -> tuple:
     )
     history = io.read_table(history, HISTORY_COLUMNS)
     fit = plotting.linear_fit(predictions, io.read_json(metrics))
-    title = "Linear regression: loss per epoch"
-    return fit, plotting.loss_curves(history, title, p.loss.upper())
+    return fit, plotting.loss_curves(history, "Linear regression: loss per epoch", p.loss.upper())
 
 
 EXPERIMENT = Experiment(
@@ -140,12 +114,9 @@ EXPERIMENT = Experiment(
         "metrics": "results/metrics/linear.json",
         "history": "results/linear/history.csv",
     },
-    figures=(
-        Figure("results/plots/linear_fit.png", "linear_fit", "Example 3: linear"),
-        Figure("results/plots/linear_loss.png", "linear_loss", "Example 3: linear"),
-    ),
+    figures=figures("Example 3: linear", ("linear_fit", "linear_loss")),
     plot=plot,
     model="LinearModel",
     train=train,
-    loss=loss,
+    loss=lambda p: p.loss,
 )

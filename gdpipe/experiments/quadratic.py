@@ -1,8 +1,6 @@
-"""Example 2: a*t^2 + b*t + c fitted to noisy speed-vs-time data by hand-written steps.
-
-Its section of params.yaml, its data, training (gdpipe.training.train_quadratic on
-gdpipe.models.QuadraticModel) and its two figures.
-"""
+"""Example 2: a*t^2 + b*t + c fitted to noisy speed-vs-time data by hand-written steps
+(gdpipe.training.train_quadratic on gdpipe.models.QuadraticModel): section, data, training,
+figures."""
 
 from __future__ import annotations
 
@@ -13,18 +11,18 @@ import numpy as np
 import pandas as pd
 
 from gdpipe import io
-from gdpipe.experiments.base import Experiment, Figure
+from gdpipe.experiments.base import Experiment, figures, model_and_data
 from gdpipe.schema import fraction, integer, number, positive, split_relations
 
 if TYPE_CHECKING:
     import torch
 
-    from gdpipe.training import Progress, TrainResult
+    from gdpipe.training import Progress
 
 
 @dataclass(frozen=True)
 class QuadraticParams:
-    """Example 2: a*t^2 + b*t + c fitted to noisy speed-vs-time data by hand-written steps."""
+    """Example 2's section of params.yaml."""
 
     seed: int = integer(0)
     init_seed: int = integer(0)
@@ -64,26 +62,14 @@ def rows(p: QuadraticParams) -> tuple[int, str]:
     return p.n_points, "quadratic.n_points"
 
 
-def train(
-    p: QuadraticParams,
-    train: pd.DataFrame,
-    test: pd.DataFrame,
-    device: torch.device,
-    progress: Progress,
-) -> tuple[torch.nn.Module, TrainResult]:
-    """The model from init_seed, trained on `device` by the hand-written update."""
-    from gdpipe.evaluation import tensors
-    from gdpipe.models import build_model
+def train(p: QuadraticParams, train, test, device: torch.device, progress: Progress) -> tuple:
+    """(model from init_seed, TrainResult): trained on `device` by the hand-written update."""
     from gdpipe.training import train_quadratic
 
-    model = build_model("quadratic", seed=p.init_seed).to(device)
-    train_xy, test_xy = tensors(train, COLUMNS, device), tensors(test, COLUMNS, device)
-    result = train_quadratic(model, train_xy, test_xy, lr=p.lr, epochs=p.epochs, progress=progress)
-    return model, result
-
-
-def loss(p: QuadraticParams) -> str:
-    return "mse"
+    model, train_xy, test_xy = model_and_data(
+        "quadratic", p.init_seed, COLUMNS, train, test, device
+    )
+    return model, train_quadratic(model, train_xy, test_xy, p.lr, p.epochs, progress)
 
 
 def plot(p: QuadraticParams, tables, history, metrics=None) -> tuple:
@@ -107,12 +93,9 @@ EXPERIMENT = Experiment(
         "table": ("data/quadratic/train.csv", "data/quadratic/test.csv"),
         "history": "results/quadratic/history.csv",
     },
-    figures=(
-        Figure("results/plots/quadratic_fit.png", "quadratic_fit", "Example 2: quadratic"),
-        Figure("results/plots/quadratic_loss.png", "quadratic_loss", "Example 2: quadratic"),
-    ),
+    figures=figures("Example 2: quadratic", ("quadratic_fit", "quadratic_loss")),
     plot=plot,
     model="QuadraticModel",
     train=train,
-    loss=loss,
+    loss=lambda p: "mse",
 )

@@ -1,7 +1,5 @@
-"""Example 1: plain gradient descent from many random starts on a 2-D surface (no training).
-
-Its section of params.yaml, its starts, the descent on the lab's engine and its two figures.
-"""
+"""Example 1: plain gradient descent from many random starts on a 2-D surface (no training):
+section, starts, the descent on the lab's engine, figures."""
 
 from __future__ import annotations
 
@@ -13,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from gdpipe import io
-from gdpipe.experiments.base import Experiment, Figure
+from gdpipe.experiments.base import Experiment, figures
 from gdpipe.objectives import SURFACES, get_surface
 from gdpipe.schema import AUTO, choice, integer, number, positive
 
@@ -25,7 +23,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class SurfaceParams:
-    """Example 1: plain gradient descent from many random starts on a 2-D surface."""
+    """Example 1's section of params.yaml."""
 
     name: str = choice(tuple(SURFACES))
     seed: int = integer(0)
@@ -74,12 +72,10 @@ def rows(p: SurfaceParams) -> tuple[int, str]:
 def run_surface(
     p: SurfaceParams, starts: pd.DataFrame, device: torch.device, progress: Progress
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
-    """Plain gradient descent from every start at once, on the lab's engine (sgd, one lr).
-
-    Returns the paths of the first `surface.paths` starts (rows stop where a start diverged),
-    the mean and lowest value over all starts still going at each step, and the metrics (of
-    every start): memory and output grow with the starts only through O(N) summaries.
-    """
+    """Plain gradient descent from every start at once, on the lab's engine (sgd, one lr): the
+    paths of the first `surface.paths` starts (rows stop where a start diverged), the mean and
+    lowest value over the starts still going at each step, and the metrics of every start
+    (memory and output grow with the starts only through O(N) summaries)."""
     import torch
 
     from gdpipe.descent import descend
@@ -92,17 +88,11 @@ def run_surface(
     result = descend(surface, "sgd", x, lr, p.steps, n_paths=p.paths, progress=progress)
     positions = result.path_positions[:, 0].cpu().numpy()  # (S+1, N, 2), NaN once diverged
     values = result.path_values[:, 0].cpu().numpy()  # (S+1, N)
-    S, N = values.shape
-    going = np.isfinite(values).ravel()
-    trajectories = pd.DataFrame(
-        {
-            "step": np.repeat(np.arange(S), N),
-            "start": np.tile(np.arange(N), S),
-            "x1": positions[..., 0].ravel(),
-            "x2": positions[..., 1].ravel(),
-            "value": values.ravel(),
-        }
-    )[going].reset_index(drop=True)
+    S = len(values)
+    # step, start, x1, x2, value: one row per step × start still going
+    columns = [*np.indices(values.shape), positions[..., 0], positions[..., 1], values]
+    trajectories = pd.DataFrame(dict(zip(TRAJECTORY_COLUMNS, map(np.ravel, columns), strict=True)))
+    trajectories = trajectories[np.isfinite(values).ravel()].reset_index(drop=True)
     mean, low = result.mean_value[:, 0].cpu().numpy(), result.min_value[:, 0].cpu().numpy()
     history = pd.DataFrame({"step": np.arange(S), "mean_value": mean, "min_value": low})
     history = history[np.isfinite(mean)]  # no start left: nothing to average
@@ -135,16 +125,6 @@ EXPERIMENT = Experiment(
         "table": "results/surface/trajectories.csv",
         "history": "results/surface/history.csv",
     },
-    figures=(
-        Figure(
-            "results/plots/surface_trajectories.png",
-            "surface_trajectories",
-            "Example 1: surface",
-            "{name}",
-        ),
-        Figure(
-            "results/plots/surface_values.png", "surface_values", "Example 1: surface", "{name}"
-        ),
-    ),
+    figures=figures("Example 1: surface", ("surface_trajectories", "surface_values"), "{name}"),
     plot=plot,
 )
