@@ -1,30 +1,25 @@
 """dvc.yaml, generated from the Snakefile: one DVC stage per Snakemake job, never drifting.
 
-Snakemake is asked for its jobs (its Python API, every job forced, nothing run); each job becomes
-a stage with the exact shell command Snakemake runs, the job's inputs as `deps` (its data and
-script; its gdpipe modules as one entry, the package folder: see dvc_deps), the keys of its
-`params: settings` (what its script reads, from gdpipe.pipeline) as `params`, and its outputs
-as `outs`. Top-level `metrics:` lists every output named `metrics` and
-`plots:` the loss/value histories and the PNG figures, so `dvc metrics`/`dvc plots` work as is.
-
-Both sides read back as the same `Job` records (snakemake_jobs, dvc_stages), which is how the
-tests prove the two DAGs agree. Tooling, not the pipeline: it lives outside the gdpipe package,
-so editing it re-runs no step.
+Snakemake is asked for its jobs (every job forced, nothing run); each becomes a stage with the
+exact shell command Snakemake runs, the job's inputs as `deps` (the gdpipe modules as one entry,
+the package folder), the keys of its `params: settings` as `params` and its outputs as `outs`.
+Top-level `metrics:` lists every output named `metrics`, `plots:` the loss/value histories and
+the PNG figures. Both sides read back as the same `Job` records, which is how tests/test_dvc.py
+proves the two agree. Tooling, not the pipeline: outside the gdpipe package, so editing it
+re-runs no step.
 
     python scripts/make_dvc_yaml.py [--check | --list snakemake|dvc]
 
---check only compares; --list prints either side's job list as JSON (what tests/test_dvc.py
-compares). Then refresh dvc.lock with `dvc repro`.
+--check only compares; --list prints either side's jobs as JSON. Then refresh dvc.lock with
+`dvc repro`.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import io
 import json
 import sys
-from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
@@ -32,18 +27,13 @@ import yaml
 from gdpipe.experiments import EXPERIMENTS
 
 ROOT = Path(__file__).resolve().parents[1]
-DVC_YAML = "dvc.yaml"
-DEFAULT_PARAMS_FILE = "params.yaml"  # DVC's default: its keys need no file name in dvc.yaml
+PARAMS_FILE = "params.yaml"  # DVC's default: its keys need no file name in dvc.yaml
 HEADER = """\
 # Generated from the Snakefile by `python scripts/make_dvc_yaml.py`: do not edit by hand.
 # One stage per Snakemake job, same command, params, inputs (gdpipe's modules as the gdpipe
 # folder) and outputs; tests/test_dvc.py fails when this file and the Snakefile drift apart.
 # Refresh dvc.lock after it with `dvc repro`.
 """
-
-# Rules that are no DVC stage: `all` (nothing to run) and the merged provenance record, which
-# reads the jobs' records, files DVC does not track (they name the machine).
-SNAKEMAKE_ONLY = ("all", "provenance")
 
 # History tables plotted by `dvc plots`, by the rule writing them: plot name suffix, x column,
 # y columns (one line each, on one plot), title.
@@ -64,98 +54,71 @@ class Job:
     params: tuple[tuple[str, tuple[str, ...]], ...]  # (params file, sorted keys) pairs
 
 
-@dataclasses.dataclass(frozen=True)
-class _SnakemakeJob:
-    job: Job
-    rule: str
-    named_outputs: dict
-
-
-def dvc_deps(inputs: Iterable[str]) -> tuple[str, ...]:
-    """A job's inputs as its stage's deps: the gdpipe modules it imports become one entry, the
-    package directory, where the first of them stood.
-
-    DVC rewrites the whole dvc.lock after every stage it runs. With each stage's dozen or more
-    modules listed one by one, the lock ran to 4,900 lines and rewriting it cost about 1 s per
-    stage, 40 s of a cold `dvc repro`; as one directory hash, a third of that. So DVC re-runs
-    every stage after any edit under gdpipe/, never fewer than it should; Snakemake still
-    re-runs only the jobs whose own modules changed.
-    """
-    deps = []
-    for path in map(str, inputs):
-        path = "gdpipe" if path.startswith("gdpipe/") else path
-        if path not in deps:
-            deps.append(path)
-    return tuple(deps)
+def dvc_deps(inputs) -> tuple[str, ...]:
+    """A job's inputs as its stage's deps, the gdpipe modules as the package folder. (Listed one
+    by one they made dvc.lock 4,900 lines long, and DVC rewrites the lock after every stage.)"""
+    return tuple(
+        dict.fromkeys("gdpipe" if p.startswith("gdpipe/") else p for p in map(str, inputs))
+    )
 
 
 def stage_name(rule: str, wildcards: dict) -> str:
     """`train-linear` for rule train with experiment=linear, `lab_plot-sincos-paths-png` for
     results/plots/lab/{surface}/{figure}.{ext}: the rule, then the wildcards in the order of
-    its output's path; the rule name alone if none."""
+    its output's path."""
     return "-".join([rule, *map(str, wildcards.values())])
 
 
-def _order(key: str, value) -> tuple:
-    # Experiments in their usual order (surface, quadratic, linear), any other value after.
-    names = list(EXPERIMENTS)
-    return (key, names.index(value) if value in names else len(names), str(value))
-
-
-def _snakemake_jobs(project: Path, snakefile: str = "Snakefile") -> list[_SnakemakeJob]:
-    # Snakemake's API plus the two steps its own `--dag`/`--containerize` take (Workflow.printdag):
-    # build the DAG with every job forced, so the answer does not depend on what exists on disk.
-    # The project's only use of Snakemake's private API: its public API runs or prints a DAG but
-    # does not return one.
+def _snakemake_jobs(project: Path) -> list[tuple[Job, str, dict]]:
+    """(job, rule, named outputs) for each job of the default target, in rule order, then the
+    experiments' usual order. The project's one use of Snakemake's private API (`_workflow`,
+    `_prepare_dag`, `_build_dag`, the two steps its own `--dag` takes): the public API runs or
+    prints a DAG but does not return one."""
     from snakemake.api import SnakemakeApi
     from snakemake.settings.enums import Quietness
     from snakemake.settings.types import DAGSettings, OutputSettings, ResourceSettings
 
     project = Path(project).resolve()
-    found = []
-    with SnakemakeApi(OutputSettings(quiet={Quietness.ALL}, enable_file_logging=False)) as api:
+    output = OutputSettings(quiet={Quietness.ALL}, enable_file_logging=False)
+    with SnakemakeApi(output) as api:
         workflow_api = api.workflow(
-            snakefile=project / snakefile,
+            snakefile=project / "Snakefile",
             workdir=project,
             resource_settings=ResourceSettings(cores=1),
         )
-        workflow_api.dag(DAGSettings(forceall=True))
+        workflow_api.dag(DAGSettings(forceall=True))  # every job, whatever exists on disk
         workflow = workflow_api._workflow
         workflow._prepare_dag(forceall=True, ignore_incomplete=True, lock_warn_only=True)
         workflow._build_dag()
-        rule_order = [rule.name for rule in workflow.rules]
+        rules = [rule.name for rule in workflow.rules]
+        experiments = list(EXPERIMENTS)
+        found = []
         for job in workflow.dag.jobs:
-            if not job.output or job.rule.name in SNAKEMAKE_ONLY:
+            if not job.output:  # rule all: nothing to run
                 continue
-            if not job.shellcmd:
-                raise ValueError(f"rule {job.rule.name} has no shell command for DVC to run")
-            params = dict(job.params.items())
-            settings = params.get("settings") or {}
-            keys = tuple(sorted(settings))
             wildcards = dict(job.wildcards.items())
-            found.append(
-                (
-                    rule_order.index(job.rule.name),
-                    [_order(key, value) for key, value in wildcards.items()],
-                    _SnakemakeJob(
-                        job=Job(
-                            name=stage_name(job.rule.name, wildcards),
-                            cmd=job.shellcmd.strip(),
-                            deps=dvc_deps(job.input),
-                            outs=tuple(map(str, job.output)),
-                            params=((DEFAULT_PARAMS_FILE, keys),) if keys else (),
-                        ),
-                        rule=job.rule.name,
-                        named_outputs={k: str(v) for k, v in job.output.items()},
-                    ),
-                )
+            keys = tuple(sorted(job.params.get("settings") or {}))
+            stage = Job(
+                name=stage_name(job.rule.name, wildcards),
+                cmd=job.shellcmd.strip(),
+                deps=dvc_deps(job.input),
+                outs=tuple(map(str, job.output)),
+                params=((PARAMS_FILE, keys),) if keys else (),
             )
-    return [item[-1] for item in sorted(found, key=lambda item: item[:2])]
+            order = [
+                experiments.index(v) if v in experiments else len(experiments)
+                for v in wildcards.values()
+            ]
+            named = {name: str(path) for name, path in job.output.items()}
+            found.append(
+                ((rules.index(job.rule.name), order, stage.name), stage, job.rule.name, named)
+            )
+    return [item[1:] for item in sorted(found, key=lambda item: item[0])]
 
 
-def snakemake_jobs(project: Path, snakefile: str = "Snakefile") -> list[Job]:
+def snakemake_jobs(project: Path) -> list[Job]:
     """The jobs Snakemake would run for the default target, in rule order."""
-    return [found.job for found in _snakemake_jobs(project, snakefile)]
+    return [job for job, _, _ in _snakemake_jobs(project)]
 
 
 def dvc_stages(project: Path) -> list[Job]:
@@ -164,120 +127,74 @@ def dvc_stages(project: Path) -> list[Job]:
     from dvc.repo import Repo
 
     with Repo(str(project)) as repo:
-        jobs = []
-        for stage in repo.index.stages:
-            params = sorted(
-                (dep.def_path, tuple(sorted(dep.params)))
-                for dep in stage.deps
-                if isinstance(dep, ParamsDependency)
+        return [
+            Job(
+                name=stage.name,
+                cmd=stage.cmd.strip(),
+                deps=tuple(d.def_path for d in stage.deps if not isinstance(d, ParamsDependency)),
+                outs=tuple(out.def_path for out in stage.outs),
+                params=tuple(
+                    sorted(
+                        (d.def_path, tuple(sorted(d.params)))
+                        for d in stage.deps
+                        if isinstance(d, ParamsDependency)
+                    )
+                ),
             )
-            jobs.append(
-                Job(
-                    name=stage.name,
-                    cmd=stage.cmd.strip(),
-                    deps=tuple(
-                        dep.def_path for dep in stage.deps if not isinstance(dep, ParamsDependency)
-                    ),
-                    outs=tuple(out.def_path for out in stage.outs),
-                    params=tuple(params),
-                )
-            )
-    return jobs
+            for stage in repo.index.stages
+        ]
 
 
-def _stage(job: Job) -> dict:
-    stage: dict = {"cmd": job.cmd, "deps": list(job.deps)}
-    params = []
-    for params_file, keys in job.params:
-        params.extend(keys if params_file == DEFAULT_PARAMS_FILE else [{params_file: list(keys)}])
-    if params:
-        stage["params"] = params
-    stage["outs"] = list(job.outs)
-    return stage
-
-
-def _plots(found: Iterable[_SnakemakeJob]) -> list:
+def _plots(found) -> list:
     curves, images = [], []
-    for item in found:
-        history = item.named_outputs.get("history")
-        if history and item.rule in HISTORY_PLOTS:
-            kind, x, ys, title = HISTORY_PLOTS[item.rule]
-            experiment = Path(history).parent.name
-            curves.append(
-                {
-                    f"{experiment}_{kind}": {
-                        "x": x,
-                        "y": {history: list(ys)},
-                        "title": f"{experiment}: {title}",
-                        "template": "linear",
-                    }
-                }
-            )
-        images.extend(out for out in item.job.outs if out.endswith(".png"))
+    for job, rule, named in found:
+        if rule in HISTORY_PLOTS:
+            kind, x, ys, title = HISTORY_PLOTS[rule]
+            experiment = Path(named["history"]).parent.name
+            spec = {"x": x, "y": {named["history"]: list(ys)}, "template": "linear"}
+            curves.append({f"{experiment}_{kind}": {**spec, "title": f"{experiment}: {title}"}})
+        images.extend(out for out in job.outs if out.endswith(".png"))
     return curves + images
 
 
-def build(project: Path, snakefile: str = "Snakefile") -> dict:
-    """dvc.yaml's content for the project, as plain data."""
-    found = _snakemake_jobs(project, snakefile)
-    return {
-        "stages": {item.job.name: _stage(item.job) for item in found},
-        "metrics": [
-            item.named_outputs["metrics"] for item in found if "metrics" in item.named_outputs
-        ],
+def generate(project: Path) -> str:
+    """dvc.yaml's text for the project's Snakefile: the header, then stages, metrics, plots."""
+    found = _snakemake_jobs(project)
+    stages = {}
+    for job, _, _ in found:
+        stages[job.name] = {"cmd": job.cmd, "deps": list(job.deps)}
+        if job.params:
+            stages[job.name]["params"] = list(job.params[0][1])
+        stages[job.name]["outs"] = list(job.outs)
+    sections = {
+        "stages": stages,
+        "metrics": [named["metrics"] for _, _, named in found if "metrics" in named],
         "plots": _plots(found),
     }
-
-
-def render(content: dict) -> str:
-    """dvc.yaml's text: the header, then the content in a stable, diff-friendly layout."""
-    text = io.StringIO()
-    text.write(HEADER)
-    first = True
-    for section, value in content.items():
-        if not first:
-            text.write("\n")
-        first = False
-        text.write(
-            yaml.safe_dump({section: value}, sort_keys=False, width=1000, default_flow_style=False)
-        )
-    return text.getvalue()
-
-
-def generate(project: Path, snakefile: str = "Snakefile") -> str:
-    """dvc.yaml's text for the project's Snakefile."""
-    return render(build(project, snakefile))
+    return HEADER + "\n".join(
+        yaml.safe_dump({key: value}, sort_keys=False, width=1000) for key, value in sections.items()
+    )
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--project", type=Path, default=ROOT, help="project root (default: %(default)s)")
-    p.add_argument("--snakefile", default="Snakefile", help="relative to the project root")
     mode = p.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="exit 1 if dvc.yaml is out of date")
     mode.add_argument("--list", choices=["snakemake", "dvc"], help="print a job list as JSON")
     args = p.parse_args()
-    target = args.project / DVC_YAML
-
     if args.list:
-        jobs = (
-            snakemake_jobs(args.project, args.snakefile)
-            if args.list == "snakemake"
-            else dvc_stages(args.project)
-        )
-        json.dump([dataclasses.asdict(job) for job in jobs], sys.stdout, indent=1)
-        print()
+        jobs = (snakemake_jobs if args.list == "snakemake" else dvc_stages)(args.project)
+        print(json.dumps([dataclasses.asdict(job) for job in jobs], indent=1))
         return 0
-
-    text = generate(args.project, args.snakefile)
+    target, text = args.project / "dvc.yaml", generate(args.project)
+    if target.exists() and target.read_text() == text:
+        return 0
     if args.check:
-        if not target.exists() or target.read_text() != text:
-            print(f"{target} is out of date: run python scripts/make_dvc_yaml.py", file=sys.stderr)
-            return 1
-        return 0
-    if not target.exists() or target.read_text() != text:
-        target.write_text(text)
-        print(f"wrote {target}", file=sys.stderr)
+        print(f"{target} is out of date: run python scripts/make_dvc_yaml.py", file=sys.stderr)
+        return 1
+    target.write_text(text)
+    print(f"wrote {target}", file=sys.stderr)
     return 0
 
 
