@@ -50,24 +50,11 @@ include: "rules/notebook.smk"
 include: "rules/lab.smk"
 
 
+# Every output of every job, not only the figures and tables at the end: a file that is gone
+# (removed with its failed job, or by hand) is always made again, and what follows re-runs
+# whenever its new bytes differ.
 rule all:
     default_target: True
     input:
-        "results/summary.md",
-        "results/summary.csv",
-        [figure.path for e in EXPERIMENTS.values() for figure in e.figures],
-        "results/lab/summary.md",
-        "results/lab/summary.csv",
-        "results/metrics/lab.json",
-        "results/plots/lab/success.png",
-        expand(
-            "results/plots/lab/{surface}/{figure}.png",
-            surface=LAB.surfaces,
-            figure=("paths", "ecdf"),
-        ),
-        expand("results/plots/lab/{surface}/basins.png", surface=LAB_FIGURES["basins"]),
-        expand("results/plots/lab/{surface}/paths.gif", surface=LAB_FIGURES["gif"]),
-        expand(
-            "results/plots/lab/{surface}/learning_rate.png",
-            surface=LAB_FIGURES["learning_rate"],
-        ),
+        NOTEBOOK_OUTPUTS,
+        LAB_OUTPUTS,

@@ -4,15 +4,10 @@ import dataclasses
 import glob
 import subprocess
 
-from gdpipe.experiments import EXPERIMENTS
+from gdpipe.experiments import EXPERIMENTS, TRAINED
 from gdpipe.objectives import SURFACES
-from gdpipe.pipeline import (
-    LAB_LR_OPTIMIZER,
-    descent_threads,
-    lab_figure_surfaces,
-    run_jobs_with_this_python,
-    step_settings,
-)
+from gdpipe.pipeline import descent_threads, lab_figure_surfaces, run_jobs_with_this_python
+from gdpipe.pipeline import step_settings
 
 RESTORE_HINT = (
     "gdpipe: Snakemake removed the outputs of the failed jobs; `dvc checkout` restores the ones"
@@ -48,22 +43,10 @@ def code(script):
     return [f"scripts/{script}.py", *PACKAGE]
 
 
-def settings(step):
-    """Input function: the values of the params keys `step` reads for this job's experiment."""
-
-    def of_job(wildcards):
-        return step_settings(PARAMS, step, wildcards.experiment)
-
-    return of_job
-
-
-def lab_settings(step):
-    """Input function: the values of the lab keys `step` reads for this job's surface."""
-
-    def of_job(wildcards):
-        return step_settings(PARAMS, step, "lab", wildcards.get("surface"))
-
-    return of_job
+def settings(step, section=None):
+    """Params function: the values of the keys `step` reads in this job's experiment (or in
+    `section`, the lab) and, for a lab job, for its surface."""
+    return lambda w: step_settings(PARAMS, step, section or w.experiment, w.get("surface"))
 
 
 def logs(job):
@@ -74,18 +57,12 @@ def logs(job):
 
 
 # The lab tables each lab figure reads besides the runs (which give each optimizer's best lr).
-LAB_FIGURE_TABLES = {
-    "paths.png": ["paths"],
-    "ecdf.png": ["hits"],
-    "basins.png": [],
-    "learning_rate.png": ["history"],
-    "paths.gif": ["paths"],
-}
+LAB_FIGURE_TABLES = dict(ecdf=["hits"], basins=[], learning_rate=["history"], paths=["paths"])
 
 
 def lab_figure_inputs(wildcards):
     """The input function of the lab_plot rule: the tables its figure reads, by name."""
-    tables = ["runs", *LAB_FIGURE_TABLES[f"{wildcards.figure}.{wildcards.ext}"]]
+    tables = ["runs", *LAB_FIGURE_TABLES[wildcards.figure]]
     return {table: f"results/lab/{wildcards.surface}/{table}.csv" for table in tables}
 
 

@@ -12,7 +12,7 @@ rule lab_starts:
     conda:
         "../envs/gdpipe.yaml"
     params:
-        settings=lab_settings("lab_starts"),
+        settings=settings("lab_starts", "lab"),
     shell:
         command("lab_starts", "--surface {wildcards.surface} --out {output.out}")
 
@@ -36,7 +36,7 @@ rule lab_run:
     resources:
         gpu=GPU,
     params:
-        settings=lab_settings("lab_run"),
+        settings=settings("lab_run", "lab"),
     shell:
         command(
             "lab_run",
@@ -57,7 +57,7 @@ rule lab_plot:
     conda:
         "../envs/gdpipe.yaml"
     params:
-        settings=lab_settings("lab_plot"),
+        settings=settings("lab_plot", "lab"),
         tables=lambda wildcards, input: " ".join(
             f"--{table} {input[table]}" for table in lab_figure_inputs(wildcards)
         ),
@@ -83,10 +83,25 @@ rule lab_summary:
     conda:
         "../envs/gdpipe.yaml"
     params:
-        settings=lab_settings("lab_summary"),
+        settings=settings("lab_summary", "lab"),
     shell:
         command(
             "lab_summary",
             "--runs {input.runs} --csv {output.csv} --markdown {output.markdown} --metrics"
             " {output.metrics} --heatmap {output.heatmap}",
         )
+
+
+LAB_OUTPUTS = [
+    *expand([*rules.lab_starts.output, *rules.lab_run.output], surface=LAB.surfaces),
+    *expand(rules.lab_plot.output, surface=LAB.surfaces, figure=["paths", "ecdf"], ext="png"),
+    *expand(rules.lab_plot.output, surface=LAB_FIGURES["basins"], figure="basins", ext="png"),
+    *expand(rules.lab_plot.output, surface=LAB_FIGURES["gif"], figure="paths", ext="gif"),
+    *expand(
+        rules.lab_plot.output,
+        surface=LAB_FIGURES["learning_rate"],
+        figure="learning_rate",
+        ext="png",
+    ),
+    *rules.lab_summary.output,
+]

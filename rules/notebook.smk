@@ -163,3 +163,13 @@ rule summarize:
             "summarize",
             "--metrics {input.metrics} --csv {output.csv} --markdown {output.markdown}",
         )
+
+
+NOTEBOOK_OUTPUTS = [
+    *expand(rules.generate_data.output, experiment=list(EXPERIMENTS)),
+    *expand(rules.split_data.output, experiment=TRAINED),
+    *rules.descend.output,
+    *expand([*rules.train.output, *rules.evaluate.output], experiment=TRAINED),
+    *(figure.path for experiment in EXPERIMENTS.values() for figure in experiment.figures),
+    *rules.summarize.output,
+]
