@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -22,6 +23,12 @@ from tests.conftest import ROOT, SMALL, artifacts, environment, write_params
 BIN = Path(sys.executable).parent
 LINEAR_STAGES = {"train-linear", "evaluate-linear", "plot_linear", "summarize"}
 UP_TO_DATE = "Data and pipelines are up to date."
+# `dvc exp show` with the columns docs/dvc.md gives (its one line starting so).
+EXP_SHOW = next(
+    shlex.split(line.split("#")[0])
+    for line in (ROOT / "docs/dvc.md").read_text().splitlines()
+    if line.startswith("dvc exp show --drop")
+)
 
 
 def clone_tree(dest: Path, overrides: dict | None = None, commit: bool = True) -> Path:
@@ -279,6 +286,12 @@ def test_experiments_run_queue_and_show(small_repo):
         assert by_lr[0.01] == workspace
         assert rows["workspace"]["metrics"]["results/metrics/linear.json"]["data"] == workspace
         assert len({metrics["weight"] for metrics in by_lr.values()}) == 3
+        # docs/dvc.md's column set: the experiments side by side in 120 columns, nothing cut.
+        table = run(repo, "env", "COLUMNS=120", *EXP_SHOW, "--no-pager").stdout
+        assert max(map(len, table.splitlines())) <= 120
+        assert "…" not in table
+        for column in ("Experiment", "weight", "bias", "linear.lr", "linear.epochs"):
+            assert column in table.splitlines()[1], column
     finally:
         run(repo, "git", "checkout", "--", "params.yaml", "dvc.lock")
         run(repo, "dvc", "checkout")
@@ -401,3 +414,25 @@ def test_snakemake_run_matches_the_committed_dvc_lock(tmp_path):
     after = {path.name: path.read_bytes() for path in (repo / "docs/images").glob("*.png")}
     assert len(after) >= 4
     assert after == before, "run `python scripts/docs_images.py` after a default run and commit"
+
+
+def test_exp_run_set_param_rewrites_only_the_lines_it_sets(tmp_path):
+    # What `dvc exp run -S key=value` does to params.yaml before it runs (DVC's own function):
+    # ruamel.yaml rewrites the file, and re-wraps a flow list longer than its line width.
+    from dvc.utils.hydra import apply_overrides
+
+    params = tmp_path / "params.yaml"
+    shutil.copy(ROOT / "params.yaml", params)
+    before = params.read_text().splitlines()
+    overrides = {"linear.lr": "0.01", "lab.n_starts": "50", "surface.name": "himmelblau"}
+    apply_overrides(params, [f"{key}={value}" for key, value in overrides.items()])
+    after = params.read_text().splitlines()
+    assert len(after) == len(before)
+    changed = [(old, new) for old, new in zip(before, after, strict=True) if old != new]
+    assert [new.split("#")[0].split(":")[1].strip() for _, new in changed] == [
+        "himmelblau",
+        "0.01",
+        "50",
+    ]
+    for old, new in changed:  # the comment stays where it was, beside its key
+        assert new.index("#") == old.index("#"), (old, new)
