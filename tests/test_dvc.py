@@ -436,3 +436,17 @@ def test_exp_run_set_param_rewrites_only_the_lines_it_sets(tmp_path):
     ]
     for old, new in changed:  # the comment stays where it was, beside its key
         assert new.index("#") == old.index("#"), (old, new)
+
+
+@pytest.mark.slow
+def test_plots_show_works_offline(small_repo):
+    # scripts/plots_template.py: DVC's page without CDN links, Vega inline (checked in Chromium
+    # without a network: docs/dvc.md).
+    repo, _ = small_repo
+    run(repo, "python", "scripts/plots_template.py")
+    run(repo, "dvc", "plots", "show")
+    page = (repo / "dvc_plots/index.html").read_text()
+    assert "<script src=" not in page
+    assert "cdn.jsdelivr" not in page
+    assert page.count("var spec = ") == 3  # surface_value, quadratic_loss, linear_loss
+    assert 'version$1 = "5.' in page  # Vega itself

@@ -1,0 +1,44 @@
+"""An HTML template for `dvc plots show` / `dvc plots diff` that works offline, and DVC set up to
+use it in this clone.
+
+DVC's own page loads Vega from a CDN, so its data plots are blank without the internet. This
+template carries the same Vega, Vega-Lite and Vega-Embed inline, taken from the copies Snakemake
+installs for its report (no download, no new dependency):
+
+    python scripts/plots_template.py     # once per clone; then dvc plots show / diff as usual
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import snakemake
+
+ASSETS = Path(snakemake.__file__).parent / "assets" / "data"
+LIBRARIES = ("vega/vega.js", "vega-lite/vega-lite.js", "vega-embed/vega-embed.js")
+TEMPLATE = Path(".dvc/tmp/plots_offline.html")  # .dvc/tmp is DVC's own, never in Git
+
+
+def page() -> str:
+    scripts = "\n".join(
+        f"<script>{(ASSETS / library).read_text()}</script>" for library in LIBRARIES
+    )
+    # {plot_divs} is DVC's placeholder; without {scripts}, DVC adds no CDN links.
+    return (
+        "<!DOCTYPE html>\n<html>\n<head>\n<meta charset='utf-8'>\n<title>DVC Plot</title>\n"
+        f"{scripts}\n<style>table {{ border-spacing: 15px; }}</style>\n</head>\n"
+        "<body>\n{plot_divs}\n</body>\n</html>\n"
+    )
+
+
+def main() -> int:
+    TEMPLATE.parent.mkdir(parents=True, exist_ok=True)
+    TEMPLATE.write_text(page())
+    config = ["dvc", "config", "--local", "plots.html_template", str(TEMPLATE.resolve())]
+    subprocess.run([sys.executable, "-m", *config], check=True)
+    print(f"wrote {TEMPLATE}; dvc plots show and dvc plots diff now use it", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
