@@ -14,7 +14,7 @@ import pandas as pd
 
 from gdpipe import io
 from gdpipe.experiments.base import Experiment, Figure
-from gdpipe.schema import fraction, integer, number, positive, split_relations
+from gdpipe.schema import FRACTION, POSITIVE, integer, key, number, split_relations
 
 if TYPE_CHECKING:
     import torch
@@ -26,14 +26,14 @@ if TYPE_CHECKING:
 class QuadraticParams:
     """Example 2: a*t^2 + b*t + c fitted to noisy speed-vs-time data by hand-written steps."""
 
-    seed: int = integer(0)
-    init_seed: int = integer(0)
-    n_points: int = integer(4)
-    noise: float = number(0.0)
-    test_size: float = fraction()
-    split_seed: int = integer(0)
-    lr: float = positive()
-    epochs: int = integer(1)
+    seed: int = key(integer(0))
+    init_seed: int = key(integer(0))
+    n_points: int = key(integer(4))
+    noise: float = key(number(minimum=0))
+    test_size: float = key(FRACTION)
+    split_seed: int = key(integer(0))
+    lr: float = key(POSITIVE)
+    epochs: int = key(integer(1))
 
     def relations(self):
         yield from split_relations(self.n_points, self.test_size, "n_points")
