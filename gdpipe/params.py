@@ -1,8 +1,9 @@
 """Load and validate params.yaml: the one place settings live.
 
-Each section is a frozen dataclass of gdpipe.schema fields: an experiment's comes from its
-registry entry (gdpipe.experiments), the lab's is below. Importing this module must stay cheap
-(no torch): the Snakefile imports it on every start.
+One JSON Schema (gdpipe.schema) covers the file: `device` and a section per experiment (its
+registry entry's dataclass, gdpipe.experiments) and the lab's (below); each section's relations
+between keys are checked after it. Importing this module must stay cheap (no torch): the
+Snakefile imports it on every start.
 """
 
 from __future__ import annotations
@@ -17,47 +18,49 @@ import yaml
 from gdpipe.errors import ParamsError
 from gdpipe.experiments import EXPERIMENTS
 from gdpipe.objectives import SURFACES
-from gdpipe.optimizers import OPTIMIZERS as LAB_OPTIMIZER_REGISTRY
+from gdpipe.optimizers import OPTIMIZERS
 from gdpipe.schema import (
-    choices,
-    decay,
+    POSITIVE,
+    distinct,
     integer,
+    key,
+    mapping,
     number,
-    positive,
-    rule,
-    unknown_key,
-    validate_section,
+    one_of,
+    problems,
+    section,
+    section_schema,
 )
 
 DEVICES = ("auto", "cpu", "cuda")
-LAB_OPTIMIZERS = tuple(LAB_OPTIMIZER_REGISTRY)  # the lab's, in gdpipe.optimizers' order
+DECAY = number(minimum=0, exclusiveMaximum=1)  # torch.optim's range for momentum, betas, alpha
 
 
 @dataclass(frozen=True)
 class LabParams:
     """The optimizer lab: every optimizer × lr × start on each surface, one batch per optimizer."""
 
-    surfaces: tuple[str, ...] = choices(tuple(SURFACES))
-    optimizers: tuple[str, ...] = choices(LAB_OPTIMIZERS)
-    lrs: tuple[float, ...] = rule(float, low=0.0, open_low=True, many=True)
-    seed: int = integer(0)
-    n_starts: int = integer(1)
-    steps: int = integer(1)
-    target: float = positive()
-    momentum: float = decay()
-    beta1: float = decay()
-    beta2: float = decay()
-    eps: float = number(0.0)
-    alpha: float = decay()
-    condition: float = positive()
-    paths: int = integer(0)
+    surfaces: tuple[str, ...] = key(distinct(one_of(SURFACES)))
+    optimizers: tuple[str, ...] = key(distinct(one_of(OPTIMIZERS)))  # in the registry's order
+    lrs: tuple[float, ...] = key(distinct(POSITIVE))
+    seed: int = key(integer(0))
+    n_starts: int = key(integer(1))
+    steps: int = key(integer(1))
+    target: float = key(POSITIVE)
+    momentum: float = key(DECAY)
+    beta1: float = key(DECAY)
+    beta2: float = key(DECAY)
+    eps: float = key(number(minimum=0))
+    alpha: float = key(DECAY)
+    condition: float = key(POSITIVE)
+    paths: int = key(integer(0))
 
     def relations(self):
         return ()
 
 
 SECTIONS = {**{name: e.params for name, e in EXPERIMENTS.items()}, "lab": LabParams}
-TOP_LEVEL = ("device", *SECTIONS)
+SCHEMA = mapping({"device": one_of(DEVICES)} | {n: section_schema(c) for n, c in SECTIONS.items()})
 # All of params.yaml, validated: `device` and a section per experiment and the lab.
 Params = dataclasses.make_dataclass("Params", [("device", str), *SECTIONS.items()], frozen=True)
 
@@ -68,24 +71,16 @@ def validate_params(raw: Any, source: str = "params.yaml") -> Params:
         raise ParamsError(
             f"{source}: expected a mapping at the top level, got {type(raw).__name__}"
         )
-    errors = [unknown_key(str(k), list(TOP_LEVEL), "") for k in raw if k not in TOP_LEVEL]
-    device = raw.get("device")
-    if "device" not in raw:
-        errors.append(f"missing key device (one of {', '.join(map(repr, DEVICES))})")
-    elif device not in DEVICES:
-        errors.append(
-            f"device = {device!r} is invalid: expected one of {', '.join(map(repr, DEVICES))}"
-        )
-    sections = {}
-    for name, cls in SECTIONS.items():
-        if name not in raw:
-            errors.append(f"missing section {name}")
-            continue
-        sections[name], section_errors = validate_section(name, raw[name], cls)
-        errors.extend(section_errors)
+    found = problems(raw, SCHEMA)  # message -> the section it is in
+    # A section's relations are checked once its keys are valid (they compare their values).
+    valid = {
+        n: section(c, raw[n]) for n, c in SECTIONS.items() if n in raw and n not in found.values()
+    }
+    relations = (f"{n}.{k}: {why}" for n, s in valid.items() for k, why in s.relations())
+    errors = [*found, *relations]
     if errors:
         raise ParamsError(f"{source}: " + "\n  ".join(["invalid params", *errors]))
-    return Params(device=device, **sections)
+    return Params(device=raw["device"], **valid)
 
 
 def read_raw_params(path: str | Path) -> Any:

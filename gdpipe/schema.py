@@ -1,8 +1,8 @@
-"""The rules of a params section: a frozen dataclass whose fields' metadata are their rules.
+"""What params.yaml allows, as JSON Schema (Draft 2020-12, checked by jsonschema).
 
-`integer()`, `number()`, `choice()`, ... declare a field and its allowed values; validate_section
-checks one section of the loaded YAML against its dataclass, with messages that name the dotted
-key, the value and what is allowed. Cheap to import (no torch).
+A section is a frozen dataclass whose fields carry their schema (`key(...)`, from the fragments
+below); `problems` words each error with the dotted key, the value and what is allowed.
+Cheap to import (no torch).
 """
 
 from __future__ import annotations
@@ -10,58 +10,74 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
-from dataclasses import dataclass, field
+import re
 from typing import Any
 
+from jsonschema import Draft202012Validator, validators
+
 AUTO = "auto"  # a surface setting taken from the surface itself (gdpipe.objectives)
+# YAML, unlike JSON, has bools that are ints, .nan and .inf; and 2.0 is no count.
+_TYPES = Draft202012Validator.TYPE_CHECKER.redefine_many(
+    {
+        "integer": lambda _, v: type(v) is int,
+        "number": lambda _, v: type(v) is int or (type(v) is float and math.isfinite(v)),
+    }
+)
+Validator = validators.extend(Draft202012Validator, type_checker=_TYPES)
 
 
-@dataclass(frozen=True)
-class Rule:
-    """What a field allows: its type, bounds (each open or closed), names, `auto`."""
-
-    kind: type
-    low: float | None = None
-    high: float | None = None
-    open_low: bool = False
-    open_high: bool = False
-    choices: tuple = ()
-    auto: bool = False
-    many: bool = False  # a non-empty list of such values, none repeated
+def number(**bounds) -> dict:  # bounds: JSON Schema's minimum, exclusiveMaximum, ...
+    return {"type": "number", **bounds}
 
 
-def rule(kind: type, **allowed):
-    """A dataclass field whose metadata is its Rule."""
-    return field(metadata={"rule": Rule(kind, **allowed)})
+def integer(minimum: int) -> dict:
+    return {"type": "integer", "minimum": minimum}
 
 
-def integer(low=None):
-    return rule(int, low=low)
+POSITIVE = number(exclusiveMinimum=0)
+FRACTION = number(exclusiveMinimum=0, exclusiveMaximum=1)
 
 
-def number(low=None, *, open_low=False, high=None, open_high=False, auto=False):
-    return rule(float, low=low, open_low=open_low, high=high, open_high=open_high, auto=auto)
+def one_of(names) -> dict:
+    return {"enum": list(names)}
 
 
-def positive(auto=False):
-    return number(0.0, open_low=True, auto=auto)
+def distinct(item: dict) -> dict:  # params.yaml's only kind of list
+    return {"type": "array", "items": item, "minItems": 1, "uniqueItems": True}
 
 
-def fraction():
-    return number(0.0, open_low=True, high=1.0, open_high=True)
+def or_auto(schema: dict) -> dict:
+    return {"anyOf": [schema, {"const": AUTO}]}
 
 
-def choice(names):
-    return rule(str, choices=names)
+def key(schema: dict):
+    """A section's field, its schema in the metadata."""
+    return dataclasses.field(metadata={"schema": schema})
 
 
-def choices(names):
-    return rule(str, choices=names, many=True)
+def mapping(properties: dict) -> dict:
+    """Exactly these keys, each required."""
+    closed = {"required": [*properties], "additionalProperties": False}
+    return {"type": "object", "properties": properties, **closed}
 
 
-def decay():
-    # torch.optim's (and gdpipe.optimizers.Hyper's) range for momentum, betas and alpha
-    return number(0.0, high=1.0, open_high=True)
+def section_schema(cls) -> dict:
+    return mapping({f.name: f.metadata["schema"] for f in dataclasses.fields(cls)})
+
+
+def section(cls, raw: dict):
+    """A valid section as its dataclass: lists as tuples, integers as float where numbers are
+    meant (lab.condition: 100), then `auto` resolved by the section's `resolved()`."""
+    made = cls(
+        **{f.name: _typed(raw[f.name], f.metadata["schema"]) for f in dataclasses.fields(cls)}
+    )
+    return made.resolved() if hasattr(made, "resolved") else made
+
+
+def _typed(value: Any, schema: dict) -> Any:
+    if isinstance(value, list):
+        return tuple(_typed(item, schema["items"]) for item in value)
+    return float(value) if type(value) is int and schema.get("type") != "integer" else value
 
 
 def split_relations(n_points: int, test_size: float, key: str):
@@ -78,107 +94,74 @@ def split_relations(n_points: int, test_size: float, key: str):
         )
 
 
-def _allowed(r: Rule) -> str:
-    if r.many:
-        one = dataclasses.replace(r, many=False)
-        return "a non-empty list of distinct values, each " + _allowed(one)
-    if r.choices:
-        return "one of " + ", ".join(repr(c) for c in r.choices)
-    noun = "an integer" if r.kind is int else "a number"
-    bounds = []
-    if r.low is not None:
-        bounds.append(f"{'>' if r.open_low else '>='} {r.low:g}")
-    if r.high is not None:
-        bounds.append(f"{'<' if r.open_high else '<='} {r.high:g}")
-    auto = f" or {AUTO!r} (the surface's own)" if r.auto else ""
-    return noun + (" " + " and ".join(bounds) if bounds else "") + auto
+_SIGNS = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
 
 
-def _coerce(value: Any, r: Rule) -> Any:
-    """Return the value as the field's type, or raise ValueError saying what is wrong."""
-    kind = r.kind
-    if r.auto and value == AUTO:
-        return value
-    if kind is str:
-        if value not in r.choices:
-            close = difflib.get_close_matches(str(value), r.choices, n=1)
-            raise ValueError(
-                f"unknown name; did you mean {close[0]!r}?" if close else "unknown name"
-            )
-        return value
-    if isinstance(value, str):
-        hint = ""
-        try:
-            float(value)
-            hint = " (YAML 1.1 reads 1e-3 as text: write 0.001 or 1.0e-3)"
-        except ValueError:
-            pass
-        raise ValueError(f"got text, not a number{hint}")
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError(f"got {type(value).__name__}")
-    if kind is int and not isinstance(value, int):
-        raise ValueError("got a non-integer")
-    if kind is float and not math.isfinite(value):
-        raise ValueError("not finite")
-    value = kind(value)
-    low, high = r.low, r.high
-    if low is not None and (value < low or (r.open_low and value == low)):
-        raise ValueError("out of range")
-    if high is not None and (value > high or (r.open_high and value == high)):
-        raise ValueError("out of range")
-    return value
+def allowed(schema: dict) -> str:
+    """What a schema allows, in words: 'an integer >= 1', "one of 'l1', 'mse'", ..."""
+    if "anyOf" in schema:
+        return " or ".join(map(allowed, schema["anyOf"]))
+    if "const" in schema:
+        return repr(schema["const"])
+    if "enum" in schema:
+        return "one of " + ", ".join(map(repr, schema["enum"]))
+    if schema["type"] == "array":  # distinct()'s
+        return "a non-empty list of distinct values, each " + allowed(schema["items"])
+    if schema["type"] == "object":
+        return "a mapping of settings"
+    bounds = " and ".join(f"{sign} {schema[k]:g}" for k, sign in _SIGNS.items() if k in schema)
+    return f"{'an integer' if schema['type'] == 'integer' else 'a number'} {bounds}".strip()
 
 
-def _coerce_list(dotted: str, value: Any, r: Rule) -> tuple[tuple, list[str]]:
-    """A list field as a tuple, or the errors naming each bad item (`lab.lrs[2] = -1 ...`)."""
-    if not isinstance(value, list) or not value:
-        why = "empty list" if isinstance(value, list) else f"got {type(value).__name__}"
-        return (), [f"{dotted} = {value!r} is invalid ({why}): expected {_allowed(r)}"]
-    one = dataclasses.replace(r, many=False)
-    items, errors, seen = [], [], {}
-    for i, item in enumerate(value):
-        try:
-            items.append(_coerce(item, one))
-        except ValueError as why:
-            errors.append(f"{dotted}[{i}] = {item!r} is invalid ({why}): expected {_allowed(one)}")
-            continue
-        if items[-1] in seen:
-            errors.append(
-                f"{dotted}[{i}] = {item!r} is invalid (repeats {dotted}[{seen[items[-1]]}]): "
-                "expected distinct values"
-            )
-        seen.setdefault(items[-1], i)
-    return tuple(items), errors
+def problems(instance: Any, schema: dict) -> dict[str, str]:
+    """Every way instance breaks schema, worded: message -> the top-level key it is under."""
+    found = {}
+    for error in Validator(schema).iter_errors(instance):
+        path = [*error.absolute_path]
+        at = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+        for message in _words(error, at):
+            found.setdefault(message, str(path[0]) if path else "")
+    return found
 
 
-def unknown_key(key: str, allowed, prefix: str) -> str:
-    close = difflib.get_close_matches(key, allowed, n=1)
+def _words(error, at: str) -> list[str]:
+    value, schema, prefix = error.instance, error.schema, f"{at}." if at else ""
+    if error.validator == "required":  # one error per missing key; each words them all
+        missing = [k for k in schema["required"] if k not in value]
+        return [f"missing key {prefix}{k} ({allowed(schema['properties'][k])})" for k in missing]
+    if error.validator == "additionalProperties":
+        names = [*schema["properties"]]
+        return [_unknown(str(k), prefix, names) for k in value if k not in names]
+    if error.validator == "uniqueItems":
+        first = [value.index(item) for item in value]
+        return [
+            f"{at}[{j}] = {value[j]!r} is invalid (repeats {at}[{i}]): expected distinct values"
+            for j, i in enumerate(first)
+            if i != j
+        ]
+    return [f"{at} = {value!r} is invalid ({_why(error)}): expected {allowed(schema)}"]
+
+
+def _unknown(name: str, prefix: str, names: list[str]) -> str:
+    close = difflib.get_close_matches(name, names, n=1)
     hint = f"; did you mean {prefix}{close[0]}?" if close else ""
-    return f"unknown key {prefix}{key}{hint} (allowed: {', '.join(allowed)})"
+    return f"unknown key {prefix}{name}{hint} (allowed: {', '.join(names)})"
 
 
-def validate_section(name: str, raw: Any, cls) -> tuple[Any, list[str]]:
-    if not isinstance(raw, dict):
-        return None, [f"{name}: expected a mapping of settings, got {type(raw).__name__}"]
-    rules = {f.name: f.metadata["rule"] for f in dataclasses.fields(cls)}
-    errors = [unknown_key(str(k), list(rules), f"{name}.") for k in raw if k not in rules]
-    values = {}
-    for key, r in rules.items():
-        if key not in raw:
-            errors.append(f"missing key {name}.{key} ({_allowed(r)})")
-            continue
-        if r.many:
-            values[key], problems = _coerce_list(f"{name}.{key}", raw[key], r)
-            errors.extend(problems)
-            continue
-        try:
-            values[key] = _coerce(raw[key], r)
-        except ValueError as why:
-            errors.append(f"{name}.{key} = {raw[key]!r} is invalid ({why}): expected {_allowed(r)}")
-    if errors:
-        return None, errors
-    section = cls(**values)
-    if hasattr(section, "resolved"):
-        section = section.resolved()
-    errors = [f"{name}.{key}: {message}" for key, message in section.relations()]
-    return (None if errors else section), errors
+def _why(error) -> str:
+    value, expected = error.instance, error.validator_value
+    if error.validator == "anyOf":  # `auto` aside: why the first branch refused it
+        return _why(next(e for e in error.context if e.relative_schema_path[0] == 0))
+    if error.validator == "enum":
+        close = difflib.get_close_matches(str(value), map(str, expected), n=1)
+        return f"unknown name; did you mean {close[0]!r}?" if close else "unknown name"
+    if error.validator != "type":
+        return "empty list" if error.validator == "minItems" else "out of range"
+    if isinstance(value, float) and expected in ("number", "integer"):
+        return "got a non-integer" if math.isfinite(value) else "not finite"
+    if isinstance(value, str) and expected in ("number", "integer"):
+        # PyYAML reads YAML 1.1, whose floats need a dot: 1e-3 is text
+        exponent = re.fullmatch(r"[-+]?\d+(\.\d*)?[eE][-+]?\d+", value)
+        hint = " (YAML 1.1 reads 1e-3 as text: write 0.001 or 1.0e-3)" if exponent else ""
+        return "got text, not a number" + hint
+    return f"got {type(value).__name__}"

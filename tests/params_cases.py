@@ -54,18 +54,23 @@ PARAMS_CASES = [
         _set("linear.lrr", 0.1),
         r"unknown key linear\.lrr; did you mean linear\.lr\?",
     ),
-    ("missing_section", _drop("quadratic"), r"missing section quadratic"),
+    (
+        "missing_section",
+        _drop("quadratic"),
+        r"missing key quadratic \(a mapping of settings\)",
+    ),
     ("missing_key", _drop("linear.epochs"), r"missing key linear\.epochs \(an integer >= 1\)"),
     ("missing_device", _drop("device"), r"missing key device"),
     (
         "section_not_mapping",
         _set("surface", 3),
-        r"surface: expected a mapping of settings, got int",
+        r"surface = 3 is invalid \(got int\): expected a mapping of settings",
     ),
     (
         "bad_device",
         _set("device", "tpu"),
-        r"device = 'tpu' is invalid: expected one of 'auto', 'cpu', 'cuda'",
+        r"device = 'tpu' is invalid \(unknown name; did you mean 'cpu'\?\): "
+        r"expected one of 'auto', 'cpu', 'cuda'",
     ),
     (
         "negative_lr",
@@ -245,4 +250,78 @@ PARAMS_CASES = [
         r"lab\.steps = 0 is invalid .*expected an integer >= 1",
     ),
     ("lab_missing_key", _drop("lab.alpha"), r"missing key lab\.alpha \(a number >= 0 and < 1\)"),
+    # Types JSON Schema alone would let through, or that only YAML can write.
+    (
+        "whole_float_epochs",
+        _set("linear.epochs", 2.0),
+        r"linear\.epochs = 2\.0 is invalid \(got a non-integer\): expected an integer >= 1",
+    ),
+    (
+        "bool_steps",
+        _set("lab.steps", True),
+        r"lab\.steps = True is invalid \(got bool\): expected an integer >= 1",
+    ),
+    (
+        "bool_weight",
+        _set("linear.weight", False),
+        r"linear\.weight = False is invalid \(got bool\): expected a number",
+    ),
+    (
+        "list_lr",
+        _set("linear.lr", [0.1]),
+        r"linear\.lr = \[0\.1\] is invalid \(got list\): expected a number > 0",
+    ),
+    (
+        "nested_lr",
+        _set("linear.lr", {"value": 0.1}),
+        r"linear\.lr = \{'value': 0\.1\} is invalid \(got dict\): expected a number > 0",
+    ),
+    (
+        "lab_nested_lr_item",
+        _set("lab.lrs", [0.1, [0.01]]),
+        r"lab\.lrs\[1\] = \[0\.01\] is invalid \(got list\): expected a number > 0",
+    ),
+    (
+        "lab_bool_lr_item",
+        _set("lab.lrs", [0.1, True]),
+        r"lab\.lrs\[1\] = True is invalid \(got bool\): expected a number > 0",
+    ),
+    (
+        "lab_nan_lr_item",
+        _set("lab.lrs", [float("nan")]),
+        r"lab\.lrs\[0\] = nan is invalid \(not finite\): expected a number > 0",
+    ),
+    (
+        "lab_infinite_eps",
+        _set("lab.eps", float("inf")),
+        r"lab\.eps = inf is invalid \(not finite\): expected a number >= 0",
+    ),
+    (
+        "infinite_low",
+        _set("surface.low", float("-inf")),
+        r"surface\.low = -inf is invalid \(not finite\): expected a number or 'auto'",
+    ),
+    (
+        "misspelt_auto",
+        _set("surface.lr", "autoo"),
+        r"surface\.lr = 'autoo' is invalid \(got text, not a number\): "
+        r"expected a number > 0 or 'auto'",
+    ),
+    (
+        "lab_empty_lrs",
+        _set("lab.lrs", []),
+        r"lab\.lrs = \[\] is invalid \(empty list\): expected a non-empty list of distinct "
+        r"values, each a number > 0",
+    ),
+    ("null_lr", _set("quadratic.lr", None), r"quadratic\.lr = None is invalid \(got NoneType\)"),
+    (
+        "empty_section",
+        _set("lab", None),
+        r"lab = None is invalid \(got NoneType\): expected a mapping of settings",
+    ),
+    (
+        "lab_unknown_key",
+        _set("lab.momentun", 0.9),
+        r"unknown key lab\.momentun; did you mean lab\.momentum\?",
+    ),
 ]

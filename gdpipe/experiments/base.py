@@ -31,7 +31,7 @@ class Experiment:
     """
 
     name: str  # its params section and its folder under data/ and results/
-    params: type  # the section: a frozen dataclass of gdpipe.schema fields
+    params: type  # the section: a frozen dataclass of gdpipe.schema keys
     columns: tuple[str, ...]  # data/<name>/dataset.csv (train.csv, test.csv): input, target
     generate: Callable[[Any], pd.DataFrame]  # section -> the seeded data set
     rows: Callable[[Any], tuple[int, str]]  # section -> the data set's rows, the keys fixing them

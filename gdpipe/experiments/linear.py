@@ -12,7 +12,7 @@ import pandas as pd
 
 from gdpipe import io
 from gdpipe.experiments.base import Experiment, figures, model_and_data
-from gdpipe.schema import choice, fraction, integer, number, positive, split_relations
+from gdpipe.schema import FRACTION, POSITIVE, integer, key, number, one_of, split_relations
 
 if TYPE_CHECKING:
     import torch
@@ -28,19 +28,19 @@ LOSSES = ("l1", "mse")
 class LinearParams:
     """Example 3's section of params.yaml."""
 
-    seed: int = integer(0)
-    weight: float = number()
-    bias: float = number()
-    start: float = number()
-    end: float = number()
-    step: float = positive()
-    test_size: float = fraction()
-    split_seed: int = integer(0)
-    optimizer: str = choice(OPTIMIZER_NAMES)
-    loss: str = choice(LOSSES)
-    lr: float = positive()
-    epochs: int = integer(1)
-    batch_size: int = integer(1)
+    seed: int = key(integer(0))
+    weight: float = key(number())
+    bias: float = key(number())
+    start: float = key(number())
+    end: float = key(number())
+    step: float = key(POSITIVE)
+    test_size: float = key(FRACTION)
+    split_seed: int = key(integer(0))
+    optimizer: str = key(one_of(OPTIMIZER_NAMES))
+    loss: str = key(one_of(LOSSES))
+    lr: float = key(POSITIVE)
+    epochs: int = key(integer(1))
+    batch_size: int = key(integer(1))
 
     @property
     def n_points(self) -> int:

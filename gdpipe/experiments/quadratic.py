@@ -12,7 +12,7 @@ import pandas as pd
 
 from gdpipe import io
 from gdpipe.experiments.base import Experiment, figures, model_and_data
-from gdpipe.schema import fraction, integer, number, positive, split_relations
+from gdpipe.schema import FRACTION, POSITIVE, integer, key, number, split_relations
 
 if TYPE_CHECKING:
     import torch
@@ -24,14 +24,14 @@ if TYPE_CHECKING:
 class QuadraticParams:
     """Example 2's section of params.yaml."""
 
-    seed: int = integer(0)
-    init_seed: int = integer(0)
-    n_points: int = integer(4)
-    noise: float = number(0.0)
-    test_size: float = fraction()
-    split_seed: int = integer(0)
-    lr: float = positive()
-    epochs: int = integer(1)
+    seed: int = key(integer(0))
+    init_seed: int = key(integer(0))
+    n_points: int = key(integer(4))
+    noise: float = key(number(minimum=0))
+    test_size: float = key(FRACTION)
+    split_seed: int = key(integer(0))
+    lr: float = key(POSITIVE)
+    epochs: int = key(integer(1))
 
     def relations(self):
         yield from split_relations(self.n_points, self.test_size, "n_points")

@@ -13,7 +13,7 @@ import pandas as pd
 from gdpipe import io
 from gdpipe.experiments.base import Experiment, figures
 from gdpipe.objectives import SURFACES, get_surface
-from gdpipe.schema import AUTO, choice, integer, number, positive
+from gdpipe.schema import AUTO, POSITIVE, integer, key, number, one_of, or_auto
 
 if TYPE_CHECKING:
     import torch
@@ -25,14 +25,14 @@ if TYPE_CHECKING:
 class SurfaceParams:
     """Example 1's section of params.yaml."""
 
-    name: str = choice(tuple(SURFACES))
-    seed: int = integer(0)
-    n_starts: int = integer(1)
-    steps: int = integer(1)
-    lr: float = positive(auto=True)
-    low: float = number(auto=True)
-    high: float = number(auto=True)
-    paths: int = integer(0)
+    name: str = key(one_of(SURFACES))
+    seed: int = key(integer(0))
+    n_starts: int = key(integer(1))
+    steps: int = key(integer(1))
+    lr: float = key(or_auto(POSITIVE))
+    low: float = key(or_auto(number()))
+    high: float = key(or_auto(number()))
+    paths: int = key(integer(0))
 
     def resolved(self) -> SurfaceParams:
         """`auto` replaced by the surface's own start square and step size."""
