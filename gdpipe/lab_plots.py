@@ -7,6 +7,7 @@ its own surface's rows). Every optimizer keeps one Okabe–Ito colour and line s
 
 from __future__ import annotations
 
+import functools
 import io
 
 import numpy as np
@@ -15,7 +16,7 @@ from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from PIL import Image
+from PIL import Image, ImageColor
 
 from gdpipe import style
 from gdpipe.lab_summary import best_lrs, optimizer_order
@@ -89,8 +90,8 @@ def _common_start(paths: dict[str, pd.DataFrame], steps: int) -> int:
 
 
 def _paths_axes(surface: Surface, paths: pd.DataFrame, best: pd.DataFrame, start, **figure):
-    """The paths figure with empty lines: contour, minima, the start, a line and end marker per
-    optimizer at its best lr from `start` (default: _common_start). _show_until fills them."""
+    """The paths figure with empty lines (contour, minima, the start, a line and end marker per
+    optimizer at its best lr from `start`), and show_until(step), which draws them up to `step`."""
     steps = int(paths["step"].max())
     lrs, chosen = _at_best(paths, best, surface)
     start = _common_start(chosen, steps) if start is None else start
@@ -180,7 +181,7 @@ def _gif_palette() -> Image.Image:
     the wrong colours; a fixed one keeps them, and gives every frame the same palette.
     """
     hexes = [*style.OKABE_ITO, *(colour for colour, _ in style.OPTIMIZER_STYLES.values())]
-    colours = [tuple(int(h[i : i + 2], 16) for i in (1, 3, 5)) for h in [*hexes, style.MINIMUM]]
+    colours = [ImageColor.getrgb(h) for h in [*hexes, style.MINIMUM]]
     tints = [tuple((c + g) // 2 for c in rgb) for rgb in colours for g in (255, 128)]
     greys = [(g, g, g) for g in (*range(0, 256, 4), 255)]
     entries = list(dict.fromkeys(colours + tints + greys))
@@ -221,24 +222,20 @@ def success_heatmap(summary: pd.DataFrame, target: float | None = None) -> Figur
     surfaces = list(dict.fromkeys(summary["surface"]))
     fig, axes = style.panel_grid(len(surfaces), width=1.3, height=0.85)
     for ax, surface in zip(axes.flat, surfaces, strict=False):
-        table = summary[summary["surface"] == surface]
-        grid = table.pivot(index="optimizer", columns="lr", values="success_rate")
-        grid = grid.loc[optimizer_order(grid.index)]
-        lost = table.assign(lost=table["diverged"] == table["starts"])
-        lost = lost.pivot(index="optimizer", columns="lr", values="lost").loc[grid.index].to_numpy()
+        cells = summary[summary["surface"] == surface].pivot(index="optimizer", columns="lr")
+        cells = cells.loc[optimizer_order(cells.index)]
+        rates, lrs = cells["success_rate"].to_numpy(), cells["success_rate"].columns
         # A cell where every start diverged is grey, not the colour of 0%: 0 and div differ.
-        rates = grid.to_numpy()
-        shares = np.ma.masked_where(lost.astype(bool), rates)
+        lost = (cells["diverged"] == cells["starts"]).to_numpy()
+        shares = np.ma.masked_where(lost, rates)
         image = ax.imshow(shares, cmap=DIVERGED_GREY, vmin=0, vmax=1, aspect="auto")
         for (i, j), rate in np.ndenumerate(rates):
             if np.isfinite(rate):
                 text = "div" if lost[i, j] else f"{100 * rate:.0f}"
                 colour = "black" if lost[i, j] or rate > 0.6 else "white"
-                ax.text(
-                    j, i, text, ha="center", va="center", fontsize=style.LABEL_FONT, color=colour
-                )
-        ax.set_xticks(range(grid.shape[1]), [f"{lr:g}" for lr in grid.columns], rotation=45)
-        ax.set_yticks(range(grid.shape[0]), grid.index)
+                ax.text(j, i, text, ha="center", va="center", fontsize=style.LABEL_FONT, c=colour)
+        ax.set_xticks(range(len(lrs)), [f"{lr:g}" for lr in lrs], rotation=45)
+        ax.set_yticks(range(len(cells)), cells.index)
         ax.set(xlabel="learning rate", ylabel="optimizer", title=surface)
     shown = axes.flat[: len(surfaces)].tolist()
     fig.colorbar(image, ax=shown, label="% of starts reaching target", format="{x:.0%}")
@@ -286,20 +283,17 @@ def basin_figure(surface: Surface, runs: pd.DataFrame, best: pd.DataFrame) -> Fi
         diverged = int((basin == -1).sum())
         ax.set_title(f"{optimizer}, lr={lrs[optimizer]:g}: {diverged} of {len(table)} diverged")
 
-    def marker(label, **kwargs):
-        return Line2D([], [], linestyle="none", label=label, **kwargs)
-
+    marker = functools.partial(Line2D, [], [], linestyle="none")
     ends = [
         f"→ ({m1:.2f}, {m2:.2f}), f={f:.3g}" + (" (global)" if f == surface.f_star else "")
         for m1, m2, f in surface.minima
     ]
-    handles = [marker(end, marker="o", color=c) for c, end in zip(colours, ends, strict=True)]
     fig.legend(
         handles=[
-            *handles,
-            marker("ended at no known minimum", marker="o", mfc="none", mec="0.4"),
-            marker("diverged", marker="x", color="black"),
-            marker("known minimum", marker="*", markersize=12, color=style.MINIMUM, mec="black"),
+            *(marker(label=end, marker="o", color=c) for c, end in zip(colours, ends, strict=True)),
+            marker(label="ended at no known minimum", marker="o", mfc="none", mec="0.4"),
+            marker(label="diverged", marker="x", color="black"),
+            marker(label="known minimum", marker="*", ms=12, color=style.MINIMUM, mec="black"),
         ],
         **BELOW,
         title="start coloured by the known minimum it ends at (by value, wherever it is)",
