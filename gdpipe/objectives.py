@@ -18,8 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def _xp(points):
-    """The array library a value belongs to: torch for tensors, numpy otherwise."""
+def _xp(points):  # the array library a value belongs to: torch for tensors, numpy otherwise
     if type(points).__module__.startswith("torch"):
         import torch
 
