@@ -9,6 +9,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from io import TextIOBase
 from pathlib import Path
 
 from gdpipe.errors import GdpipeError
@@ -18,28 +19,12 @@ STARTED = "ready after"  # the log line giving a job's start-up, read by the ben
 
 
 def parser(description: str) -> argparse.ArgumentParser:
-    """An argument parser with the arguments every step takes: --params and --log."""
+    """An argument parser with the arguments every step takes: --params, --log, --provenance."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--params", default="params.yaml", help="the params file (default: %(default)s)")
     p.add_argument("--log", help="append the step's log here as well as to stderr")
     p.add_argument("--provenance", help="write what the step ran on here (JSON) once it succeeds")
     return p
-
-
-def _setup_logging(log_file: str | None) -> None:
-    # With a log file the terminal gets only warnings and errors; without, it gets everything.
-    terminal = logging.StreamHandler(sys.stderr)
-    handlers: list[logging.Handler] = [terminal]
-    if log_file:
-        terminal.setLevel(logging.WARNING)
-        Path(log_file).parent.mkdir(parents=True, exist_ok=True)  # DVC makes no log folders
-        handlers.append(logging.FileHandler(log_file, mode="w", encoding="utf-8"))
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
-        handlers=handlers,
-        force=True,
-    )
 
 
 def since_process_start() -> float | None:
@@ -56,7 +41,15 @@ def main(step: Callable[[argparse.Namespace], None], arguments: argparse.Argumen
     """Parse arguments, log, run the step and record its provenance; a GdpipeError becomes one
     line and exit status 2."""
     args = arguments.parse_args()
-    _setup_logging(args.log)
+    # With a log file the terminal gets only warnings and errors; without, it gets everything.
+    handlers = [logging.StreamHandler(sys.stderr)]
+    if args.log:
+        handlers[0].setLevel(logging.WARNING)
+        Path(args.log).parent.mkdir(parents=True, exist_ok=True)  # DVC makes no log folders
+        handlers.append(logging.FileHandler(args.log, mode="w", encoding="utf-8"))
+    logging.basicConfig(
+        level="INFO", format="%(levelname)s %(name)s: %(message)s", handlers=handlers, force=True
+    )
     started = since_process_start()
     if started is not None:  # the interpreter and the script's imports (python -m bench)
         log.info("%s %.3f s", STARTED, started)
@@ -71,16 +64,12 @@ def main(step: Callable[[argparse.Namespace], None], arguments: argparse.Argumen
         io.write_json(args.provenance, provenance.job_record())
 
 
-class _LogStream:
-    """A file-like sink that turns tqdm's redraws into log lines."""
+class _LogStream(TextIOBase):
+    """A file for tqdm whose redraws become log lines."""
 
     def write(self, text: str) -> None:
-        text = text.strip("\r\n ")
-        if text:
+        if text := text.strip("\r\n "):
             log.info("%s", text)
-
-    def flush(self) -> None:
-        pass
 
 
 def progress(description: str) -> Callable:
@@ -88,11 +77,5 @@ def progress(description: str) -> Callable:
     from tqdm import tqdm
 
     return functools.partial(
-        tqdm,
-        desc=description,
-        file=_LogStream(),
-        mininterval=2.0,
-        ascii=True,
-        dynamic_ncols=False,
-        ncols=80,
+        tqdm, desc=description, file=_LogStream(), mininterval=2.0, ascii=True, ncols=80
     )

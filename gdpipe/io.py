@@ -54,13 +54,11 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 
 def write_bytes(path: str | Path, data: bytes) -> None:
-    """Write bytes atomically."""
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
 
 
 def write_text(path: str | Path, text: str) -> None:
-    """Write UTF-8 text atomically."""
     write_bytes(path, text.encode("utf-8"))
 
 
@@ -86,7 +84,6 @@ def save_figure(path: str | Path, figure) -> None:
 
 
 def read_json(path: str | Path) -> dict:
-    """Read a JSON object written by write_json."""
     path = Path(path)
     try:
         record = json.loads(path.read_text(encoding="utf-8"))
@@ -143,31 +140,32 @@ def read_table(
         table = list(csv.reader(io.StringIO(text)))
     except (OSError, UnicodeDecodeError, csv.Error) as err:
         raise DataError(f"{path}: not a readable CSV file ({err})") from err
+    columns = list(columns)
     if not table:
         raise DataError(f"{path}: empty file; expected a header line {','.join(columns)}")
     if not text.endswith("\n"):
         raise DataError(f"{path}: no newline at the end: the file was cut short; {_remake(path)}")
-    if table[0] != list(columns):
-        raise DataError(
-            f"{path}: expected columns {', '.join(columns)}; found {', '.join(table[0])}"
-        )
-    for line, row in enumerate(table[1:], start=2):
+    header, *rows_read = table
+    if header != columns:
+        raise DataError(f"{path}: expected columns {', '.join(columns)}; found {', '.join(header)}")
+    for line, row in enumerate(rows_read, start=2):
         if len(row) != len(columns):
             raise DataError(f"{path}: line {line}: {len(row)} fields, expected {len(columns)}")
-    frame = pd.DataFrame(table[1:], columns=list(columns), dtype=object)
+    frame = pd.DataFrame(rows_read, columns=columns, dtype=object)
     for column in columns:
+        cells = frame[column]
         if column in text_columns:
-            frame[column] = frame[column].astype(str)
+            frame[column] = cells.astype(str)
             continue
-        numbers = parse_floats(frame[column].tolist())
+        numbers = parse_floats(cells.tolist())
         valid = np.isfinite(numbers)
         if column in nonfinite_columns:
-            valid |= frame[column].isin(["nan", "inf", "-inf"]).to_numpy()
+            valid |= cells.isin(["nan", "inf", "-inf"]).to_numpy()
         if column in empty_columns:
-            valid |= (frame[column] == "").to_numpy()
+            valid |= (cells == "").to_numpy()
         if not valid.all():
             row = int(np.argmin(valid))  # the first bad one; its line counts the header, from 1
-            cell = frame[column].iloc[row]
+            cell = cells.iloc[row]
             raise DataError(
                 f"{path}: line {row + 2}, column {column}: {cell!r} is not a finite number"
             )

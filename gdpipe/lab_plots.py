@@ -7,15 +7,16 @@ its own surface's rows). Every optimizer keeps one Okabe–Ito colour and line s
 
 from __future__ import annotations
 
+import functools
 import io
 
 import numpy as np
-import pandas as pd
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from PIL import Image
+from pandas import DataFrame
+from PIL import Image, ImageColor
 
 from gdpipe import style
 from gdpipe.lab_summary import best_lrs, optimizer_order
@@ -28,7 +29,7 @@ BELOW = {"loc": "outside lower center", "ncols": 3, "fontsize": style.LEGEND_FON
 LR_COLOURS = {"too small": style.SKY_BLUE, "good": style.GREEN, "too large": style.VERMILLION}
 
 
-def _at_best(table: pd.DataFrame, best: pd.DataFrame, surface: Surface) -> tuple[dict, dict]:
+def _at_best(table: DataFrame, best: DataFrame, surface: Surface) -> tuple[dict, dict]:
     """optimizer → its best lr on `surface` (in `best`'s order), and `table`'s rows at that lr."""
     rows = best[best["surface"] == surface.name]
     if rows.empty:
@@ -46,13 +47,13 @@ def _lab_contour(ax, surface: Surface, lo: float, hi: float, filled: bool = True
     ax.set_aspect("equal")
 
 
-def _minima(ax, surface: Surface, colours=(style.MINIMUM,), label="known minimum") -> None:
+def _minima(ax, surface: Surface, colours=(style.MINIMUM,)) -> None:
     # A lattice of local minima (Rastrigin's 121) drawn as stars would hide the paths: there
     # only the global minimum is a star, the others small dots.
     many, f_star = len(surface.minima) > len(style.OKABE_ITO), surface.f_star
     stars = [m for m in surface.minima if not many or m[2] == f_star]
     for i, (m1, m2, _) in enumerate(stars):
-        legend = ("global minimum" if many else label) if i == 0 else None
+        legend = ("global minimum" if many else "known minimum") if i == 0 else None
         colour = colours[i % len(colours)]  # zorder 8: above the paths that end on it
         ax.scatter(
             m1, m2, marker="*", s=170, color=colour, ec="black", lw=0.8, zorder=8, label=legend
@@ -62,14 +63,14 @@ def _minima(ax, surface: Surface, colours=(style.MINIMUM,), label="known minimum
         ax.scatter(local[:, 0], local[:, 1], s=9, color="black", zorder=7, label="local minimum")
 
 
-def _diverged_at(path: pd.DataFrame, steps: int) -> int | None:
+def _diverged_at(path: DataFrame, steps: int) -> int | None:
     """The step after a path's last finite position if it stops short of `steps`, else None."""
     finite = path[np.isfinite(path[["x1", "x2"]]).all(axis=1)]
     last = int(finite["step"].max()) if len(finite) else -1
     return last + 1 if last < steps else None
 
 
-def _common_start(paths: dict[str, pd.DataFrame], steps: int) -> int:
+def _common_start(paths: dict[str, DataFrame], steps: int) -> int:
     shared = set.intersection(*(set(p["start"].astype(int)) for p in paths.values()))
     if not shared:
         raise ValueError("paths: no start has a path for every optimizer at its best lr")
@@ -88,9 +89,9 @@ def _common_start(paths: dict[str, pd.DataFrame], steps: int) -> int:
     return max(whole, key=lambda s: (height[s], -s))
 
 
-def _paths_axes(surface: Surface, paths: pd.DataFrame, best: pd.DataFrame, start, **figure):
-    """The paths figure with empty lines: contour, minima, the start, a line and end marker per
-    optimizer at its best lr from `start` (default: _common_start). _show_until fills them."""
+def _paths_axes(surface: Surface, paths: DataFrame, best: DataFrame, start, **figure):
+    """The paths figure with empty lines (contour, minima, the start, a line and end marker per
+    optimizer at its best lr from `start`), and show_until(step), which draws them up to `step`."""
     steps = int(paths["step"].max())
     lrs, chosen = _at_best(paths, best, surface)
     start = _common_start(chosen, steps) if start is None else start
@@ -135,7 +136,7 @@ def _paths_axes(surface: Surface, paths: pd.DataFrame, best: pd.DataFrame, start
 
 
 def paths_figure(
-    surface: Surface, paths: pd.DataFrame, best: pd.DataFrame, start: int | None = None
+    surface: Surface, paths: DataFrame, best: DataFrame, start: int | None = None
 ) -> Figure:
     """Contour of f with one path per optimizer at its best lr from one common start (default:
     of the starts every optimizer has a path from, the highest one where none diverges)."""
@@ -145,11 +146,7 @@ def paths_figure(
 
 
 def paths_gif(
-    surface: Surface,
-    paths: pd.DataFrame,
-    best: pd.DataFrame,
-    frames: int = 48,
-    start: int | None = None,
+    surface: Surface, paths: DataFrame, best: DataFrame, frames: int = 48, start: int | None = None
 ) -> bytes:
     """The paths figure as an animated GIF, steps spaced log-like; same input, same bytes."""
     fig, ax, show_until, steps = _paths_axes(surface, paths, best, start, dpi=80)
@@ -180,7 +177,7 @@ def _gif_palette() -> Image.Image:
     the wrong colours; a fixed one keeps them, and gives every frame the same palette.
     """
     hexes = [*style.OKABE_ITO, *(colour for colour, _ in style.OPTIMIZER_STYLES.values())]
-    colours = [tuple(int(h[i : i + 2], 16) for i in (1, 3, 5)) for h in [*hexes, style.MINIMUM]]
+    colours = [ImageColor.getrgb(h) for h in [*hexes, style.MINIMUM]]
     tints = [tuple((c + g) // 2 for c in rgb) for rgb in colours for g in (255, 128)]
     greys = [(g, g, g) for g in (*range(0, 256, 4), 255)]
     entries = list(dict.fromkeys(colours + tints + greys))
@@ -189,7 +186,7 @@ def _gif_palette() -> Image.Image:
     return palette
 
 
-def ecdf_figure(surface: Surface, hits: pd.DataFrame, best: pd.DataFrame, steps: int) -> Figure:
+def ecdf_figure(surface: Surface, hits: DataFrame, best: DataFrame, steps: int) -> Figure:
     """COCO-style ECDF: share of (start, target) pairs solved by each step, per optimizer at its
     best lr, over x from 1 to `steps` (log)."""
     lrs, chosen = _at_best(hits, best, surface)
@@ -216,29 +213,25 @@ def ecdf_figure(surface: Surface, hits: pd.DataFrame, best: pd.DataFrame, steps:
     return fig
 
 
-def success_heatmap(summary: pd.DataFrame, target: float | None = None) -> Figure:
+def success_heatmap(summary: DataFrame, target: float | None = None) -> Figure:
     """Share of starts reaching the target, optimizer × lr, one annotated panel per surface."""
     surfaces = list(dict.fromkeys(summary["surface"]))
     fig, axes = style.panel_grid(len(surfaces), width=1.3, height=0.85)
     for ax, surface in zip(axes.flat, surfaces, strict=False):
-        table = summary[summary["surface"] == surface]
-        grid = table.pivot(index="optimizer", columns="lr", values="success_rate")
-        grid = grid.loc[optimizer_order(grid.index)]
-        lost = table.assign(lost=table["diverged"] == table["starts"])
-        lost = lost.pivot(index="optimizer", columns="lr", values="lost").loc[grid.index].to_numpy()
+        cells = summary[summary["surface"] == surface].pivot(index="optimizer", columns="lr")
+        cells = cells.loc[optimizer_order(cells.index)]
+        rates, lrs = cells["success_rate"].to_numpy(), cells["success_rate"].columns
         # A cell where every start diverged is grey, not the colour of 0%: 0 and div differ.
-        rates = grid.to_numpy()
-        shares = np.ma.masked_where(lost.astype(bool), rates)
+        lost = (cells["diverged"] == cells["starts"]).to_numpy()
+        shares = np.ma.masked_where(lost, rates)
         image = ax.imshow(shares, cmap=DIVERGED_GREY, vmin=0, vmax=1, aspect="auto")
         for (i, j), rate in np.ndenumerate(rates):
             if np.isfinite(rate):
                 text = "div" if lost[i, j] else f"{100 * rate:.0f}"
                 colour = "black" if lost[i, j] or rate > 0.6 else "white"
-                ax.text(
-                    j, i, text, ha="center", va="center", fontsize=style.LABEL_FONT, color=colour
-                )
-        ax.set_xticks(range(grid.shape[1]), [f"{lr:g}" for lr in grid.columns], rotation=45)
-        ax.set_yticks(range(grid.shape[0]), grid.index)
+                ax.text(j, i, text, ha="center", va="center", fontsize=style.LABEL_FONT, c=colour)
+        ax.set_xticks(range(len(lrs)), [f"{lr:g}" for lr in lrs], rotation=45)
+        ax.set_yticks(range(len(cells)), cells.index)
         ax.set(xlabel="learning rate", ylabel="optimizer", title=surface)
     shown = axes.flat[: len(surfaces)].tolist()
     fig.colorbar(image, ax=shown, label="% of starts reaching target", format="{x:.0%}")
@@ -250,7 +243,7 @@ def success_heatmap(summary: pd.DataFrame, target: float | None = None) -> Figur
     return fig
 
 
-def _basins(surface: Surface, table: pd.DataFrame) -> np.ndarray:
+def _basins(surface: Surface, table: DataFrame) -> np.ndarray:
     """Index of the known minimum each run ended at; -1 if diverged, -2 if at none. By value
     (Surface.at_minima), wherever it is: sincos repeats itself, so a run may end at a copy of a
     minimum outside the domain (of minima of the same value, the nearest counts). A run still
@@ -266,7 +259,7 @@ def _basins(surface: Surface, table: pd.DataFrame) -> np.ndarray:
     return basin
 
 
-def basin_figure(surface: Surface, runs: pd.DataFrame, best: pd.DataFrame) -> Figure:
+def basin_figure(surface: Surface, runs: DataFrame, best: DataFrame) -> Figure:
     """Each start, at its start position, coloured by the known minimum it ends at; a panel per
     optimizer at its best lr."""
     lrs, chosen = _at_best(runs, best, surface)
@@ -286,20 +279,17 @@ def basin_figure(surface: Surface, runs: pd.DataFrame, best: pd.DataFrame) -> Fi
         diverged = int((basin == -1).sum())
         ax.set_title(f"{optimizer}, lr={lrs[optimizer]:g}: {diverged} of {len(table)} diverged")
 
-    def marker(label, **kwargs):
-        return Line2D([], [], linestyle="none", label=label, **kwargs)
-
+    handle = functools.partial(Line2D, [], [], linestyle="none")
     ends = [
         f"→ ({m1:.2f}, {m2:.2f}), f={f:.3g}" + (" (global)" if f == surface.f_star else "")
         for m1, m2, f in surface.minima
     ]
-    handles = [marker(end, marker="o", color=c) for c, end in zip(colours, ends, strict=True)]
     fig.legend(
         handles=[
-            *handles,
-            marker("ended at no known minimum", marker="o", mfc="none", mec="0.4"),
-            marker("diverged", marker="x", color="black"),
-            marker("known minimum", marker="*", markersize=12, color=style.MINIMUM, mec="black"),
+            *(handle(label=end, marker="o", color=c) for c, end in zip(colours, ends, strict=True)),
+            handle(label="ended at no known minimum", marker="o", mfc="none", mec="0.4"),
+            handle(label="diverged", marker="x", color="black"),
+            handle(label="known minimum", marker="*", ms=12, color=style.MINIMUM, mec="black"),
         ],
         **BELOW,
         title="start coloured by the known minimum it ends at (by value, wherever it is)",
@@ -311,7 +301,7 @@ def basin_figure(surface: Surface, runs: pd.DataFrame, best: pd.DataFrame) -> Fi
     return fig
 
 
-def pick_learning_rates(summary: pd.DataFrame, surface: str, optimizer: str = "sgd") -> dict:
+def pick_learning_rates(summary: DataFrame, surface: str, optimizer: str = "sgd") -> dict:
     """{"too small": lr, "good": lr, "too large": lr} from one optimizer's sweep. Good: its best lr
     (gdpipe.lab_summary.best_lrs). Too small: the largest lr below it that reaches the target less
     often, else the smallest below it. Too large: the smallest lr above it at which some start
@@ -333,7 +323,7 @@ def pick_learning_rates(summary: pd.DataFrame, surface: str, optimizer: str = "s
 
 
 def learning_rate_figure(
-    surface: Surface, history: pd.DataFrame, summary: pd.DataFrame, optimizer: str = "sgd"
+    surface: Surface, history: DataFrame, summary: DataFrame, optimizer: str = "sgd"
 ) -> Figure:
     """f − f* over steps (mean and lowest over starts) for a too small, good and too large lr
     (pick_learning_rates). The y axis stops 1000× above the starts' mean gap: a diverging run

@@ -24,8 +24,7 @@ class QuadraticModel(nn.Module):
         return a * t**2 + b * t + c
 
     def learned(self) -> dict[str, float]:
-        a, b, c = self.coefficients.tolist()
-        return {"a": a, "b": b, "c": c}
+        return dict(zip("abc", self.coefficients.tolist(), strict=True))
 
 
 class LinearModel(nn.Module):

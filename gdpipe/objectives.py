@@ -18,8 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def _xp(points):
-    """The array library a value belongs to: torch for tensors, numpy otherwise."""
+def _xp(points):  # the array library a value belongs to: torch for tensors, numpy otherwise
     if type(points).__module__.startswith("torch"):
         import torch
 
@@ -40,8 +39,7 @@ class Surface:
     condition: float | None = None  # κ of a surface that has one (bowl); None: it has none
 
     @property
-    def f_star(self) -> float:
-        """The global minimum value (the lowest of the known minima)."""
+    def f_star(self) -> float:  # the global minimum value
         return min(m[2] for m in self.minima)
 
     def at_minima(self, points, value_tol: float = 1e-4, gradient_tol: float = 1e-2):
@@ -236,14 +234,11 @@ def get_surface(name: str, condition: float = 100.0) -> Surface:
 
 
 def find_minima(surface: Surface, starts_per_side: int = 101, steps: int = 60) -> list[tuple]:
-    """Every local minimum of `surface` in its (closed) domain, found by a method: Newton's method
-    from a grid of starts, kept where the gradient vanishes and the Hessian is positive definite.
-
-    (x1, x2, f) sorted by x1 then x2, one per minimum. The check that a surface's listed minima
-    are complete, and the way to list a new surface's. The Hessian is central differences of the
-    analytic gradient; the grid must be finer than the narrowest basin (101 per side: Rastrigin's
-    wells are 1 wide on a 10.24 domain).
-    """
+    """Every local minimum (x1, x2, f) of `surface` in its closed domain, sorted by x1 then x2:
+    Newton's method from a grid of starts, kept where the gradient vanishes and the Hessian
+    (central differences of the gradient) is positive definite. The check that a surface's list
+    is complete, and the way to list a new surface's. The grid must be finer than the narrowest
+    basin (101 per side: Rastrigin's wells are 1 wide on a 10.24 domain)."""
     lo, hi = surface.domain
     side = np.linspace(lo, hi, starts_per_side)
     x = np.stack(np.meshgrid(side, side, indexing="ij"), axis=-1).reshape(-1, 2)
@@ -257,12 +252,9 @@ def find_minima(surface: Surface, starts_per_side: int = 101, steps: int = 60) -
     with np.errstate(all="ignore"):  # starts that meet a singular Hessian become NaN: dropped
         for _ in range(steps):
             H, g = hessian(x), surface.gradient(x)
-            a, b, d = H[:, 0, 0], H[:, 0, 1], H[:, 1, 1]
-            x = (
-                x
-                - np.stack([d * g[:, 0] - b * g[:, 1], a * g[:, 1] - b * g[:, 0]], -1)
-                / (a * d - b * b)[:, None]
-            )
+            a, b, d = H[:, 0, 0], H[:, 0, 1], H[:, 1, 1]  # x -= H⁻¹ g, H symmetric 2×2
+            step = np.stack([d * g[:, 0] - b * g[:, 1], a * g[:, 1] - b * g[:, 0]], -1)
+            x = x - step / (a * d - b * b)[:, None]
         margin = 1e-9 * (hi - lo)
         kept = np.isfinite(x).all(axis=1) & (np.linalg.norm(surface.gradient(x), axis=1) < 1e-9)
         kept &= ((x >= lo - margin) & (x <= hi + margin)).all(axis=1)

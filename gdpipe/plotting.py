@@ -81,10 +81,9 @@ def surface_values(history: pd.DataFrame) -> Figure:
     """Mean and lowest f over all starts at each step."""
     fig = style.figure(style.WIDE)
     ax = fig.add_subplot()
-    ax.plot(history["step"], history["mean_value"], color=style.BLUE, label="mean over starts")
-    ax.plot(
-        history["step"], history["min_value"], color=style.VERMILLION, label="lowest over starts"
-    )
+    step = history["step"]
+    ax.plot(step, history["mean_value"], color=style.BLUE, label="mean over starts")
+    ax.plot(step, history["min_value"], color=style.VERMILLION, label="lowest over starts")
     ax.set(xlabel="step", ylabel="f(x1, x2)", title="Surface value during descent")
     ax.grid(alpha=0.3)
     ax.legend()

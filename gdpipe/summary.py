@@ -19,11 +19,9 @@ def summarize(metrics: dict[str, dict]) -> pd.DataFrame:
 
 
 def _cell(value) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "—"
     if isinstance(value, float):
-        return f"{value:.6g}"
-    return str(value)
+        return f"{value:.6g}" if math.isfinite(value) else "—"
+    return "—" if value is None else str(value)
 
 
 def to_markdown(table: pd.DataFrame) -> str:

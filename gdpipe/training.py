@@ -13,25 +13,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import torch
-from torch import nn
+from torch import nn, optim
 
 Progress = Callable[[Iterable], Iterable]
+XY = tuple[torch.Tensor, torch.Tensor]  # (inputs, targets)
 
-TORCH_OPTIMIZERS = {
-    "sgd": torch.optim.SGD,
-    "adam": torch.optim.Adam,
-    "rmsprop": torch.optim.RMSprop,
-}
+TORCH_OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "rmsprop": optim.RMSprop}
 LOSSES = {"l1": nn.functional.l1_loss, "mse": nn.functional.mse_loss}
-
-
-def _no_progress(iterable: Iterable) -> Iterable:
-    return iterable
 
 
 @dataclass
 class TrainResult:
-    """What a loop produced: per-epoch (or per-step) history rows and how it ended."""
+    """Per-epoch history rows and how the loop ended."""
 
     history: list[dict] = field(default_factory=list)
     status: str = "ok"
@@ -41,39 +34,28 @@ class TrainResult:
     def diverge(self, step: int) -> None:
         self.status, self.diverged_step = "diverged", step
 
+    def record(self, row: dict, step: int) -> bool:
+        """Append the row if every number in it is finite, else diverge at `step`. Weights can
+        stay finite while the loss on other data overflows float32 (the test loss of a parabola
+        whose coefficients have exploded): that is divergence too."""
+        if all(map(math.isfinite, row.values())):
+            self.history.append(row)
+            return True
+        self.diverge(step)
+        return False
+
 
 def _finite(model: nn.Module, loss: torch.Tensor) -> bool:
-    """Every loss value and every weight is finite."""
-    return bool(torch.isfinite(loss).all()) and all(
-        torch.isfinite(p).all() for p in model.parameters()
-    )
+    return all(torch.isfinite(t).all() for t in (loss, *model.parameters()))
 
 
-def _record(result: TrainResult, row: dict, step: int) -> bool:
-    """Append a history row if every number in it is finite; otherwise mark divergence.
-
-    Weights can stay finite while the loss on other data overflows float32 (the test loss of a
-    parabola whose coefficients have exploded): that is divergence too.
-    """
-    if all(math.isfinite(value) for value in row.values()):
-        result.history.append(row)
-        return True
-    result.diverge(step)
-    return False
-
-
-def _evaluate(model: nn.Module, loss_fn, x: torch.Tensor, y: torch.Tensor) -> float:
+def _loss(model: nn.Module, loss_fn, x: torch.Tensor, y: torch.Tensor) -> float:
     with torch.inference_mode():
         return loss_fn(model(x), y).item()
 
 
 def train_quadratic(
-    model: nn.Module,
-    train: tuple[torch.Tensor, torch.Tensor],
-    test: tuple[torch.Tensor, torch.Tensor],
-    lr: float,
-    epochs: int,
-    progress: Progress = _no_progress,
+    model: nn.Module, train: XY, test: XY, lr: float, epochs: int, progress: Progress = iter
 ) -> TrainResult:
     """Full-batch MSE descent with autograd and a hand-written update (no torch.optim).
 
@@ -82,8 +64,13 @@ def train_quadratic(
     """
     t, y = train
     loss_fn = nn.functional.mse_loss
+
+    def row(epoch: int) -> dict:
+        train_loss, test_loss = (_loss(model, loss_fn, *split) for split in (train, test))
+        return {"epoch": epoch, "train_loss": train_loss, "test_loss": test_loss, **model.learned()}
+
     result = TrainResult()
-    if not _record(result, _quadratic_row(model, 0, train, test, loss_fn), 0):
+    if not result.record(row(0), 0):
         return result
     for epoch in progress(range(1, epochs + 1)):
         loss = loss_fn(model(t), y)
@@ -95,26 +82,21 @@ def train_quadratic(
         if not _finite(model, loss):
             result.diverge(epoch)
             break
-        if not _record(result, _quadratic_row(model, epoch, train, test, loss_fn), epoch):
+        if not result.record(row(epoch), epoch):
             break
     return result
 
 
-def _quadratic_row(model, epoch, train, test, loss_fn) -> dict:
-    train_loss, test_loss = _evaluate(model, loss_fn, *train), _evaluate(model, loss_fn, *test)
-    return {"epoch": epoch, "train_loss": train_loss, "test_loss": test_loss, **model.learned()}
-
-
 def train_linear(
     model: nn.Module,
-    train: tuple[torch.Tensor, torch.Tensor],
-    test: tuple[torch.Tensor, torch.Tensor],
+    train: XY,
+    test: XY,
     optimizer: str,
     loss: str,
     lr: float,
     epochs: int,
     batch_size: int,
-    progress: Progress = _no_progress,
+    progress: Progress = iter,
 ) -> TrainResult:
     """Minibatch training with torch.optim in the split's order (batch_size 1: per sample).
 
@@ -124,11 +106,13 @@ def train_linear(
     x, y = train
     loss_fn = LOSSES[loss]
     opt = TORCH_OPTIMIZERS[optimizer](model.parameters(), lr=lr)
+
+    def row(epoch: int, train_loss: float) -> dict:
+        return {"epoch": epoch, "train_loss": train_loss, "test_loss": _loss(model, loss_fn, *test)}
+
     result, step = TrainResult(), 0
     try:
-        if not _record(
-            result, _linear_row(model, 0, _evaluate(model, loss_fn, x, y), test, loss_fn), 0
-        ):
+        if not result.record(row(0, _loss(model, loss_fn, x, y)), 0):
             return result
         for epoch in progress(range(1, epochs + 1)):
             # Checking every step costs as much as the step itself at batch size 1. An epoch
@@ -143,8 +127,7 @@ def train_linear(
                 result.diverge(step + len(bad))
                 return result
             step += len(batch_losses)
-            train_loss = batch_losses.mean().item()
-            if not _record(result, _linear_row(model, epoch, train_loss, test, loss_fn), step):
+            if not result.record(row(epoch, batch_losses.mean().item()), step):
                 break
         return result
     finally:  # however training ended, keep the optimizer's state beside the weights
@@ -164,7 +147,3 @@ def _epoch(model, opt, loss_fn, x, y, batch_size, until_non_finite=False) -> lis
         if until_non_finite and not _finite(model, batch_loss):
             break
     return batch_losses
-
-
-def _linear_row(model, epoch, train_loss, test, loss_fn) -> dict:
-    return {"epoch": epoch, "train_loss": train_loss, "test_loss": _evaluate(model, loss_fn, *test)}

@@ -8,19 +8,16 @@ from gdpipe.pipeline import read_step_params
 
 def step(args):
     params = read_step_params(args.params, "descend", "surface")
+    p = params.surface
     make_deterministic(threads=None)  # the job's threads: results do not depend on them
-    starts = io.read_table(args.starts, surface.COLUMNS, rows=surface.rows(params.surface))
-    trajectories, history, metrics = surface.run_surface(
-        params.surface, starts, resolve_device(params.device), cli.progress("descent")
-    )
+    starts = io.read_table(args.starts, surface.COLUMNS, rows=surface.EXPERIMENT.rows(p))
+    device = resolve_device(params.device)
+    trajectories, history, metrics = surface.run_surface(p, starts, device, cli.progress("descent"))
     io.write_table(args.trajectories, trajectories)
     io.write_table(args.history, history)
     io.write_json(args.metrics, metrics)
     cli.log.info(
-        "status %s, mean f %.4f -> %.4f",
-        metrics["status"],
-        metrics["mean_start_value"],
-        metrics["mean_final_value"],
+        "status %(status)s, mean f %(mean_start_value).4f -> %(mean_final_value).4f", metrics
     )
 
 

@@ -17,14 +17,8 @@ def step(args):
         name: io.read_table(path, experiment.columns, min_rows=2)
         for name, path in (("train", args.train), ("test", args.test))
     }
-    metrics, predictions = evaluate_model(
-        model,
-        splits,
-        experiment.columns,
-        experiment.loss(getattr(params, args.experiment)),
-        info,
-        resolve_device(params.device),
-    )
+    loss, device = experiment.loss(getattr(params, args.experiment)), resolve_device(params.device)
+    metrics, predictions = evaluate_model(model, splits, experiment.columns, loss, info, device)
     io.write_json(args.metrics, metrics)
     io.write_table(args.predictions, predictions)
     cli.log.info("%s metrics: %s", args.experiment, metrics)

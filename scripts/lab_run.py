@@ -20,14 +20,9 @@ def step(args):
     for name in OUTPUTS:
         io.write_table(getattr(args, name), tables[name], na_rep="")
     runs = tables["runs"]
-    cli.log.info(
-        "%s: %d runs, %d reached f - f* <= %g, %d diverged",
-        surface.name,
-        len(runs),
-        runs["steps_to_target"].notna().sum(),
-        p.target,
-        (runs["status"] == "diverged").sum(),
-    )
+    reached, diverged = runs["steps_to_target"].notna().sum(), (runs["status"] == "diverged").sum()
+    message = "%s: %d runs, %d reached f - f* <= %g, %d diverged"
+    cli.log.info(message, surface.name, len(runs), reached, p.target, diverged)
 
 
 if __name__ == "__main__":

@@ -11,27 +11,20 @@ from gdpipe.pipeline import read_step_params, step_settings
 
 def step(args):
     params = read_step_params(args.params, "train", args.experiment)
-    experiment = EXPERIMENTS[args.experiment]
+    experiment, name = EXPERIMENTS[args.experiment], args.experiment
     make_deterministic()
     train = io.read_table(args.train, experiment.columns, min_rows=2)
     test = io.read_table(args.test, experiment.columns, min_rows=2)
-    model, result = experiment.train(
-        getattr(params, args.experiment),
-        train,
-        test,
-        resolve_device(params.device),
-        cli.progress(args.experiment),
-    )
+    device = resolve_device(params.device)
+    model, result = experiment.train(getattr(params, name), train, test, device, cli.progress(name))
     if result.status != "ok":
         cli.log.warning(
-            "%s diverged at step %d: non-finite loss or weights",
-            args.experiment,
-            result.diverged_step,
+            "%s diverged at step %d: non-finite loss or weights", name, result.diverged_step
         )
-    config = step_settings(params, "train", args.experiment)
-    save_checkpoint(args.checkpoint, args.experiment, model, **checkpoint_info(config, result))
+    config = step_settings(params, "train", name)
+    save_checkpoint(args.checkpoint, name, model, **checkpoint_info(config, result))
     io.write_table(args.history, pd.DataFrame(result.history))
-    cli.log.info("%s: %s after %d epochs", args.experiment, result.status, len(result.history) - 1)
+    cli.log.info("%s: %s after %d epochs", name, result.status, len(result.history) - 1)
 
 
 if __name__ == "__main__":

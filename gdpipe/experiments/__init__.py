@@ -7,10 +7,7 @@ adds one). Cheap to import (no torch): params.py reads the sections.
 from __future__ import annotations
 
 from gdpipe.experiments import linear, quadratic, surface
-from gdpipe.experiments.base import Experiment
 
-EXPERIMENTS: dict[str, Experiment] = {
-    e.name: e for e in (surface.EXPERIMENT, quadratic.EXPERIMENT, linear.EXPERIMENT)
-}
+EXPERIMENTS = {e.name: e for e in (surface.EXPERIMENT, quadratic.EXPERIMENT, linear.EXPERIMENT)}
 # The experiments with a model: split, trained, evaluated and checkpointed.
 TRAINED = tuple(name for name, e in EXPERIMENTS.items() if e.model)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -13,11 +12,6 @@ import pandas as pd
 from gdpipe import io
 from gdpipe.experiments.base import Experiment, figures, model_and_data
 from gdpipe.schema import FRACTION, POSITIVE, integer, key, number, one_of, split_relations
-
-if TYPE_CHECKING:
-    import torch
-
-    from gdpipe.training import Progress
 
 # The names of gdpipe.training's torch.optim classes and losses (it imports torch; this may not).
 OPTIMIZER_NAMES = ("sgd", "adam", "rmsprop")
@@ -73,11 +67,7 @@ def generate(p: LinearParams) -> pd.DataFrame:
     return pd.DataFrame({"x": x, "y": p.weight * x + p.bias})
 
 
-def rows(p: LinearParams) -> tuple[int, str]:
-    return p.n_points, "linear.start, end and step"
-
-
-def train(p: LinearParams, train, test, device: torch.device, progress: Progress) -> tuple:
+def train(p: LinearParams, train, test, device, progress) -> tuple:
     """(model from `seed`, TrainResult): trained on `device` with the configured torch.optim."""
     from gdpipe.training import train_linear
 
@@ -107,7 +97,7 @@ EXPERIMENT = Experiment(
     params=LinearParams,
     columns=COLUMNS,
     generate=generate,
-    rows=rows,
+    rows=lambda p: (p.n_points, "linear.start, end and step"),
     step_keys=STEP_KEYS,
     plot_inputs={
         "table": "results/linear/predictions.csv",

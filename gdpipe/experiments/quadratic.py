@@ -5,7 +5,6 @@ figures."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -13,11 +12,6 @@ import pandas as pd
 from gdpipe import io
 from gdpipe.experiments.base import Experiment, figures, model_and_data
 from gdpipe.schema import FRACTION, POSITIVE, integer, key, number, split_relations
-
-if TYPE_CHECKING:
-    import torch
-
-    from gdpipe.training import Progress
 
 
 @dataclass(frozen=True)
@@ -58,11 +52,7 @@ def generate(p: QuadraticParams) -> pd.DataFrame:
     return pd.DataFrame({"t": t, "speed": speed})
 
 
-def rows(p: QuadraticParams) -> tuple[int, str]:
-    return p.n_points, "quadratic.n_points"
-
-
-def train(p: QuadraticParams, train, test, device: torch.device, progress: Progress) -> tuple:
+def train(p: QuadraticParams, train, test, device, progress) -> tuple:
     """(model from init_seed, TrainResult): trained on `device` by the hand-written update."""
     from gdpipe.training import train_quadratic
 
@@ -87,7 +77,7 @@ EXPERIMENT = Experiment(
     params=QuadraticParams,
     columns=COLUMNS,
     generate=generate,
-    rows=rows,
+    rows=lambda p: (p.n_points, "quadratic.n_points"),
     step_keys=STEP_KEYS,
     plot_inputs={
         "table": ("data/quadratic/train.csv", "data/quadratic/test.csv"),

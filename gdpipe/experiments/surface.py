@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -14,11 +13,6 @@ from gdpipe import io
 from gdpipe.experiments.base import Experiment, figures
 from gdpipe.objectives import SURFACES, get_surface
 from gdpipe.schema import AUTO, POSITIVE, integer, key, number, one_of, or_auto
-
-if TYPE_CHECKING:
-    import torch
-
-    from gdpipe.training import Progress
 
 
 @dataclass(frozen=True)
@@ -65,13 +59,7 @@ def generate(p: SurfaceParams) -> pd.DataFrame:
     return pd.DataFrame(starts, columns=list(COLUMNS))
 
 
-def rows(p: SurfaceParams) -> tuple[int, str]:
-    return p.n_starts, "surface.n_starts"
-
-
-def run_surface(
-    p: SurfaceParams, starts: pd.DataFrame, device: torch.device, progress: Progress
-) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+def run_surface(p: SurfaceParams, starts: pd.DataFrame, device, progress) -> tuple:
     """Plain gradient descent from every start at once, on the lab's engine (sgd, one lr): the
     paths of the first `surface.paths` starts (rows stop where a start diverged), the mean and
     lowest value over the starts still going at each step, and the metrics of every start
@@ -119,7 +107,7 @@ EXPERIMENT = Experiment(
     params=SurfaceParams,
     columns=COLUMNS,
     generate=generate,
-    rows=rows,
+    rows=lambda p: (p.n_starts, "surface.n_starts"),
     step_keys=STEP_KEYS,
     plot_inputs={
         "table": "results/surface/trajectories.csv",
