@@ -11,7 +11,7 @@ rule generate_data:
     conda:
         "../envs/gdpipe.yaml"
     params:
-        settings=settings("generate"),
+        settings=settings("generate_data"),
     shell:
         command("generate_data", "--experiment {wildcards.experiment} --out {output.out}")
 
@@ -28,7 +28,7 @@ rule split_data:
     conda:
         "../envs/gdpipe.yaml"
     params:
-        settings=settings("split"),
+        settings=settings("split_data"),
     shell:
         command(
             "split_data",

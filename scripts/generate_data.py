@@ -6,7 +6,7 @@ from gdpipe.pipeline import read_step_params
 
 
 def step(args):
-    p = getattr(read_step_params(args.params, "generate", args.experiment), args.experiment)
+    p = getattr(read_step_params(args.params, "generate_data", args.experiment), args.experiment)
     frame = EXPERIMENTS[args.experiment].generate(p)
     io.write_table(args.out, frame)
     cli.log.info("wrote %d rows to %s", len(frame), args.out)

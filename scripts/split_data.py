@@ -6,7 +6,7 @@ from gdpipe.pipeline import read_step_params
 
 
 def step(args):
-    p = getattr(read_step_params(args.params, "split", args.experiment), args.experiment)
+    p = getattr(read_step_params(args.params, "split_data", args.experiment), args.experiment)
     experiment = EXPERIMENTS[args.experiment]
     frame = io.read_table(args.data, experiment.columns, min_rows=4, rows=experiment.rows(p))
     train, test = data.split(frame, test_size=p.test_size, seed=p.split_seed, source=args.data)

@@ -29,7 +29,7 @@ def test_an_entry_is_complete(name):
     for keys in e.step_keys.values():
         assert set(keys) <= {f.name for f in dataclasses.fields(e.params)}
     if name in TRAINED:
-        assert {"generate", "split", "train", "evaluate", "plot"} == set(e.step_keys)
+        assert {"generate_data", "split_data", "train", "evaluate", "plot"} == set(e.step_keys)
         assert callable(e.train)
         assert callable(e.loss)
         assert issubclass(getattr(models, e.model), models.nn.Module)

@@ -20,7 +20,7 @@ def test_a_step_reads_the_keys_it_declares(params_file):
     train = read_step_params(params_file, "train", "linear")
     assert (train.device, train.linear.lr, train.linear.batch_size) == ("cpu", 0.001, 1)
     # A property is computed through the view: linear.n_points reads start, end and step.
-    assert read_step_params(params_file, "split", "linear").linear.n_points == 50
+    assert read_step_params(params_file, "split_data", "linear").linear.n_points == 50
 
 
 @pytest.mark.parametrize(
@@ -28,7 +28,7 @@ def test_a_step_reads_the_keys_it_declares(params_file):
     [
         ("train", "linear", None, lambda p: p.linear.end, "linear.end"),
         ("train", "linear", None, lambda p: p.quadratic.lr, "quadratic.lr"),
-        ("generate", "linear", None, lambda p: p.device, "device"),
+        ("generate_data", "linear", None, lambda p: p.device, "device"),
         ("plot", "linear", None, lambda p: p.linear.n_points, "linear.end"),
         ("lab_run", "lab", "sincos", lambda p: p.lab.condition, "lab.condition"),  # the bowl's
     ],

@@ -52,9 +52,9 @@ COLUMNS = ("x", "y")  # input, target
 HISTORY_COLUMNS = ("epoch", "train_loss", "test_loss")
 PREDICTION_COLUMNS = ("x", "y", "split", "prediction")
 STEP_KEYS = {
-    "generate": ("weight", "bias", "start", "end", "step"),
+    "generate_data": ("weight", "bias", "start", "end", "step"),
     # Steps reading a data set also read the keys that fix its row count (a check on it).
-    "split": ("start", "end", "step", "test_size", "split_seed"),
+    "split_data": ("start", "end", "step", "test_size", "split_seed"),
     "train": ("seed", "optimizer", "loss", "lr", "epochs", "batch_size"),
     "evaluate": ("loss",),
     "plot": ("loss",),

@@ -34,9 +34,9 @@ class QuadraticParams:
 COLUMNS = ("t", "speed")  # input, target
 HISTORY_COLUMNS = ("epoch", "train_loss", "test_loss", "a", "b", "c")
 STEP_KEYS = {
-    "generate": ("seed", "n_points", "noise"),
+    "generate_data": ("seed", "n_points", "noise"),
     # Steps reading a data set also read the keys that fix its row count (a check on it).
-    "split": ("n_points", "test_size", "split_seed"),
+    "split_data": ("n_points", "test_size", "split_seed"),
     "train": ("init_seed", "lr", "epochs"),
     "evaluate": (),
     "plot": (),

@@ -46,7 +46,7 @@ TRAJECTORY_COLUMNS = ("step", "start", "x1", "x2", "value")
 HISTORY_COLUMNS = ("step", "mean_value", "min_value")
 STEP_KEYS = {
     # name: with low/high `auto` the start square is the surface's (DVC sees the raw `auto`).
-    "generate": ("name", "seed", "n_starts", "low", "high"),
+    "generate_data": ("name", "seed", "n_starts", "low", "high"),
     "descend": ("name", "n_starts", "lr", "steps", "paths"),
     "plot": ("name", "n_starts", "lr", "steps", "low", "high"),  # n_starts: the title
 }
