@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from filelock import FileLock
 
 ROOT = Path(__file__).resolve().parents[1]
 # What a pipeline run needs from the project: the tree a user clones, minus outputs.
@@ -188,12 +189,20 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
 
 
 @pytest.fixture(scope="session")
-def default_run(tmp_path_factory) -> Path:
+def default_run(tmp_path_factory, worker_id) -> Path:
     """A copy of the project run to completion with `--cores all` on default params, but a
     small lab (SMALL_LAB).
 
-    Shared by the end-to-end modules; a test that edits it must put it back as it was.
+    One run for the whole session: the first pytest-xdist worker to ask makes it while the
+    others wait on a file lock (pytest-xdist's recipe). Shared by the end-to-end modules of
+    every worker, so no test may change it: copy it first.
     """
-    project = copy_project(tmp_path_factory.mktemp("default_run") / "project", SMALL_LAB)
-    snakemake(project, "--cores", "all")
+    base = tmp_path_factory.getbasetemp()
+    shared = base if worker_id == "master" else base.parent  # one folder per session
+    project, done = shared / "default_run" / "project", shared / "default_run.done"
+    with FileLock(shared / "default_run.lock"):
+        if not done.exists():
+            shutil.rmtree(project, ignore_errors=True)  # a run that failed in another worker
+            snakemake(copy_project(project, SMALL_LAB), "--cores", "all")
+            done.touch()
     return project

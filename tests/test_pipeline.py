@@ -64,7 +64,7 @@ OUTPUTS = [
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, default_run):
     """The pipeline run twice on default params (a small lab): --cores 1 here, and --cores all
-    (shared)."""
+    (shared by every worker: the tests that edit params.yaml edit the serial run's)."""
     serial = copy_project(tmp_path_factory.mktemp("serial"), SMALL_LAB)
     snakemake(serial, "--cores", "1")
     return serial, default_run
@@ -156,13 +156,13 @@ def _planned_outputs(project: Path) -> set[str]:
 
 
 def test_rerun_has_nothing_to_do(runs):
-    _, project = runs
+    project, _ = runs
     out = snakemake(project, "--dry-run", "--cores", "1").stdout
     assert "Nothing to be done" in out
 
 
 def test_changing_linear_lr_replans_only_the_linear_experiment(runs):
-    _, project = runs
+    project, _ = runs
     params_file = project / "params.yaml"
     original = params_file.read_text()
     params = yaml.safe_load(original)
@@ -236,18 +236,18 @@ def test_lab_tables_have_one_row_per_run_and_empty_cells(runs):
 
 
 def test_changing_lab_momentum_replans_the_lab_runs_and_what_follows(runs):
-    _, project = runs
+    project, _ = runs
     planned = _planned_with(project, momentum=0.5)
     assert planned == _lab_run_and_after("sincos") | _lab_run_and_after("bowl") | LAB_COMBINED
 
 
 def test_changing_lab_condition_replans_the_bowl_alone(runs):
-    _, project = runs
+    project, _ = runs
     assert _planned_with(project, condition=10.0) == _lab_run_and_after("bowl") | LAB_COMBINED
 
 
 def test_adding_a_lab_surface_plans_its_jobs_and_the_combined_outputs(runs):
-    _, project = runs
+    project, _ = runs
     surfaces = [*SMALL_LAB["lab"]["surfaces"], "styblinski_tang"]
     own = {
         "data/lab/styblinski_tang/starts.csv",
@@ -258,7 +258,7 @@ def test_adding_a_lab_surface_plans_its_jobs_and_the_combined_outputs(runs):
 
 
 def test_big_descent_jobs_ask_for_threads_and_small_ones_leave_the_cores(runs):
-    _, project = runs
+    project, _ = runs
     params_file = project / "params.yaml"
     original = params_file.read_text()
     params = yaml.safe_load(original)

@@ -1,6 +1,7 @@
 """`snakemake --report` after a run: every figure and summary table, each with its caption."""
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -17,8 +18,9 @@ RESULT = re.compile(
 
 
 def test_the_report_shows_every_figure_and_summary_with_a_caption(default_run, tmp_path):
+    run = shutil.copytree(default_run, tmp_path / "project")  # the shared run stays untouched
     report = tmp_path / "report.html"
-    snakemake(default_run, "--report", str(report))
+    snakemake(run, "--report", str(report))
     shown = dict(RESULT.findall(report.read_text()))
     figures = {
         str(path.relative_to(default_run))
