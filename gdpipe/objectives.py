@@ -53,8 +53,7 @@ class Surface:
         levels = np.array([m[2] for m in self.minima])
         return still[:, None] & (np.abs(value[:, None] - levels[None, :]) <= value_tol)
 
-    def value_and_gradient(self, p):
-        """f(p) and ∇f(p) in one pass: shapes (...) and (..., 2) for p of shape (..., 2)."""
+    def value_and_gradient(self, p):  # in one pass
         return self.terms(p, self.condition)
 
     def value(self, p):
