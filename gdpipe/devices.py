@@ -24,7 +24,8 @@ def resolve_device(name: str) -> torch.device:
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
     device = torch.device(name)
-    provenance.note_device(device)
+    gpu = f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""
+    provenance.note("device", f"{device}{gpu}")
     log.info("using device %s", device)
     return device
 
