@@ -1,17 +1,14 @@
 """dvc.yaml, generated from the Snakefile: one DVC stage per Snakemake job, never drifting.
 
-Snakemake is asked for its jobs (every job forced, nothing run); each becomes a stage with the
-exact shell command Snakemake runs, the job's inputs as `deps` (the gdpipe modules as one entry,
-the package folder), the keys of its `params: settings` as `params` and its outputs as `outs`.
-Top-level `metrics:` lists every output named `metrics`, `plots:` the loss/value histories and
-the PNG figures. Both sides read back as the same `Job` records, which is how tests/test_dvc.py
-proves the two agree. Tooling, not the pipeline: outside the gdpipe package, so editing it
-re-runs no step.
+Each job Snakemake would run (all forced, none run) becomes a stage: its exact shell command, its
+inputs as `deps`, the keys of its `params: settings` as `params`, its outputs as `outs`; then
+`metrics:` lists every output named `metrics`, `plots:` the histories and the PNG figures.
+Tooling, not the pipeline: outside the gdpipe package, so editing it re-runs no step.
 
     python scripts/make_dvc_yaml.py [--check | --list snakemake|dvc]
 
---check only compares; --list prints either side's jobs as JSON. Then refresh dvc.lock with
-`dvc repro`.
+--check only compares; --list prints either side's jobs as `Job` records in JSON, which is how
+tests/test_dvc.py proves the two agree. Then refresh dvc.lock with `dvc repro`.
 """
 
 from __future__ import annotations
