@@ -18,8 +18,7 @@ log = logging.getLogger("gdpipe")
 STARTED = "ready after"  # the log line giving a job's start-up, read by the benchmark (bench/)
 
 
-def parser(description: str) -> argparse.ArgumentParser:
-    """An argument parser with the arguments every step takes: --params, --log, --provenance."""
+def parser(description: str) -> argparse.ArgumentParser:  # with the arguments every step takes
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--params", default="params.yaml", help="the params file (default: %(default)s)")
     p.add_argument("--log", help="append the step's log here as well as to stderr")

@@ -14,7 +14,8 @@ log = logging.getLogger(__name__)
 
 
 def resolve_device(name: str) -> torch.device:
-    """'cpu', 'cuda' (an error without CUDA) or 'auto' (CUDA when present, else CPU)."""
+    """'cpu', 'cuda' (an error without CUDA) or 'auto' (CUDA when present, else CPU), as the
+    params schema allows."""
     if name == "cuda" and not torch.cuda.is_available():
         raise DeviceError(
             "device = 'cuda' but CUDA is not available on this machine "
@@ -22,10 +23,9 @@ def resolve_device(name: str) -> torch.device:
         )
     if name == "auto":
         name = "cuda" if torch.cuda.is_available() else "cpu"
-    if name not in ("cpu", "cuda"):
-        raise DeviceError(f"device = {name!r} is invalid: expected one of 'auto', 'cpu', 'cuda'")
     device = torch.device(name)
-    provenance.note_device(device)
+    gpu = f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""
+    provenance.note("device", f"{device}{gpu}")
     log.info("using device %s", device)
     return device
 

@@ -63,7 +63,6 @@ def write_text(path: str | Path, text: str) -> None:
 
 
 def write_json(path: str | Path, record: dict) -> None:
-    """Write a dict (flat, or nested as the lab's metrics) as sorted, indented JSON."""
     # JSON has no NaN or Infinity: a diverged run's numbers become null.
     record = json.loads(json.dumps(record), parse_constant=lambda _: None)
     write_text(path, json.dumps(record, indent=2, sort_keys=True) + "\n")

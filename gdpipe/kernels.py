@@ -33,11 +33,13 @@ def requested() -> str:
     in any case and spacing."""
     given = os.environ.get("GDPIPE_CPU_KERNELS", "")
     mode = given.strip().lower() or "portable"
-    if mode not in MODES:
-        raise ValueError(
-            f"GDPIPE_CPU_KERNELS = {given!r} is invalid: expected one of {', '.join(MODES)}"
-            " (unset: portable)"
+    if mode not in MODES:  # a typo in the shell: one line, no traceback, exit status 2
+        print(
+            f"gdpipe: GDPIPE_CPU_KERNELS = {given!r} is invalid: expected one of "
+            f"{', '.join(MODES)} (unset: portable)",
+            file=sys.stderr,
         )
+        raise SystemExit(2)
     return mode
 
 
@@ -55,12 +57,7 @@ def has_avx2() -> bool:
 
 def pin() -> str:
     """Cap every library's CPU kernels at AVX2 unless opted out; the mode now in force."""
-    try:
-        mode = requested()
-    except ValueError as err:  # a typo in the shell: one line, no traceback, exit status 2
-        print(f"gdpipe: {err}", file=sys.stderr)
-        raise SystemExit(2) from None
-    if mode == "native" or not has_avx2():
+    if requested() == "native" or not has_avx2():
         return "native"
     os.environ.update(PORTABLE_ENV)  # over any value inherited: the same kernels for every job
     return "portable"

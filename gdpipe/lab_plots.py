@@ -145,11 +145,9 @@ def paths_figure(
     return fig
 
 
-def paths_gif(
-    surface: Surface, paths: DataFrame, best: DataFrame, frames: int = 48, start: int | None = None
-) -> bytes:
+def paths_gif(surface: Surface, paths: DataFrame, best: DataFrame, frames: int = 48) -> bytes:
     """The paths figure as an animated GIF, steps spaced log-like; same input, same bytes."""
-    fig, ax, show_until, steps = _paths_axes(surface, paths, best, start, dpi=80)
+    fig, ax, show_until, steps = _paths_axes(surface, paths, best, None, dpi=80)
     canvas = FigureCanvasAgg(fig)
     title = ax.get_title()
     # Most of the motion is early: frames at geometrically spaced steps, then the last.

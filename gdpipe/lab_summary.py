@@ -90,7 +90,6 @@ def best_lrs(summary: pd.DataFrame) -> pd.DataFrame:
         ).sort_values(
             ["success_rate", "steps", "diverged", "gap", "lr"],
             ascending=[False, True, True, True, True],
-            kind="stable",
         )
         return ranked.index[0]
 

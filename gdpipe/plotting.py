@@ -119,8 +119,7 @@ def quadratic_panels(
         row = history.iloc[int(pick)]
         ax.scatter(train["t"], train["speed"], s=14, color=style.TRAIN, label="train")
         ax.scatter(test["t"], test["speed"], s=14, color=style.TEST, label="test")
-        parabola = row["a"] * t**2 + row["b"] * t + row["c"]
-        ax.plot(t, parabola, color=style.PREDICTION, label="model")
+        ax.plot(t, row["a"] * t**2 + row["b"] * t + row["c"], color=style.PREDICTION, label="model")
         ax.set_title(f"epoch {int(row['epoch'])}: train MSE {row['train_loss']:.3g}")
         ax.grid(alpha=0.3)
     for ax in axes[-1]:

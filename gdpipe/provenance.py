@@ -31,16 +31,6 @@ def note(field: str, value: str) -> None:
     _notes.setdefault(field, set()).add(value)
 
 
-def note_device(device) -> None:
-    """Record a torch device this job computes on (its GPU model for CUDA)."""
-    name = str(device)
-    if device.type == "cuda":
-        import torch
-
-        name = f"{name} ({torch.cuda.get_device_name(device)})"
-    note("device", name)
-
-
 def cpu_model() -> str:
     """The CPU's model name as the OS reports it, or the architecture where it reports none."""
     cpuinfo = Path("/proc/cpuinfo")

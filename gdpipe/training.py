@@ -73,15 +73,12 @@ def train_quadratic(
     if not result.record(row(0), 0):
         return result
     for epoch in progress(range(1, epochs + 1)):
-        loss = loss_fn(model(t), y)
-        loss.backward()
+        loss_fn(model(t), y).backward()
         with torch.no_grad():  # the update itself must not be recorded by autograd
             for p in model.parameters():
                 p -= lr * p.grad
                 p.grad = None
-        if not _finite(model, loss):
-            result.diverge(epoch)
-            break
+        # The row checks the new coefficients; the loss before the update was the last row's.
         if not result.record(row(epoch), epoch):
             break
     return result

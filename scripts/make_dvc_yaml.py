@@ -1,17 +1,14 @@
 """dvc.yaml, generated from the Snakefile: one DVC stage per Snakemake job, never drifting.
 
-Snakemake is asked for its jobs (every job forced, nothing run); each becomes a stage with the
-exact shell command Snakemake runs, the job's inputs as `deps` (the gdpipe modules as one entry,
-the package folder), the keys of its `params: settings` as `params` and its outputs as `outs`.
-Top-level `metrics:` lists every output named `metrics`, `plots:` the loss/value histories and
-the PNG figures. Both sides read back as the same `Job` records, which is how tests/test_dvc.py
-proves the two agree. Tooling, not the pipeline: outside the gdpipe package, so editing it
-re-runs no step.
+Each job Snakemake would run (all forced, none run) becomes a stage: its exact shell command, its
+inputs as `deps`, the keys of its `params: settings` as `params`, its outputs as `outs`; then
+`metrics:` lists every output named `metrics`, `plots:` the histories and the PNG figures.
+Tooling, not the pipeline: outside the gdpipe package, so editing it re-runs no step.
 
     python scripts/make_dvc_yaml.py [--check | --list snakemake|dvc]
 
---check only compares; --list prints either side's jobs as JSON. Then refresh dvc.lock with
-`dvc repro`.
+--check only compares; --list prints either side's jobs as `Job` records in JSON, which is how
+tests/test_dvc.py proves the two agree. Then refresh dvc.lock with `dvc repro`.
 """
 
 from __future__ import annotations
@@ -54,21 +51,6 @@ class Job:
     params: tuple[tuple[str, tuple[str, ...]], ...]  # (params file, sorted keys) pairs
 
 
-def dvc_deps(inputs) -> tuple[str, ...]:
-    """A job's inputs as its stage's deps, the gdpipe modules as the package folder. (Listed one
-    by one they made dvc.lock 4,900 lines long, and DVC rewrites the lock after every stage.)"""
-    return tuple(
-        dict.fromkeys("gdpipe" if p.startswith("gdpipe/") else p for p in map(str, inputs))
-    )
-
-
-def stage_name(rule: str, wildcards: dict) -> str:
-    """`train-linear` for rule train with experiment=linear, `lab_plot-sincos-paths-png` for
-    results/plots/lab/{surface}/{figure}.{ext}: the rule, then the wildcards in the order of
-    its output's path."""
-    return "-".join([rule, *map(str, wildcards.values())])
-
-
 def _snakemake_jobs(project: Path) -> list[tuple[Job, str, dict]]:
     """(job, rule, named outputs) for each job of the default target, in rule order, then the
     experiments' usual order. The project's one use of Snakemake's private API (`_workflow`,
@@ -91,34 +73,29 @@ def _snakemake_jobs(project: Path) -> list[tuple[Job, str, dict]]:
         workflow._prepare_dag(forceall=True, ignore_incomplete=True, lock_warn_only=True)
         workflow._build_dag()
         rules = [rule.name for rule in workflow.rules]
-        experiments = list(EXPERIMENTS)
+        rank = {experiment: i for i, experiment in enumerate(EXPERIMENTS)}
         found = []
         for job in workflow.dag.jobs:
             if not job.output:  # rule all: nothing to run
                 continue
-            wildcards = dict(job.wildcards.items())
+            wildcards = [str(value) for _, value in job.wildcards.items()]
             keys = tuple(sorted(job.params.get("settings") or {}))
+            # The gdpipe modules as the package folder: listed one by one they made dvc.lock
+            # 4,900 lines long, and DVC rewrites the lock after every stage.
+            deps = ("gdpipe" if p.startswith("gdpipe/") else p for p in map(str, job.input))
             stage = Job(
-                name=stage_name(job.rule.name, wildcards),
+                # The rule, then the wildcards in the order of its output's path: `train-linear`,
+                # `lab_plot-sincos-paths-png` for results/plots/lab/{surface}/{figure}.{ext}.
+                name="-".join([job.rule.name, *wildcards]),
                 cmd=job.shellcmd.strip(),
-                deps=dvc_deps(job.input),
+                deps=tuple(dict.fromkeys(deps)),
                 outs=tuple(map(str, job.output)),
                 params=((PARAMS_FILE, keys),) if keys else (),
             )
-            order = [
-                experiments.index(v) if v in experiments else len(experiments)
-                for v in wildcards.values()
-            ]
+            order = (rules.index(job.rule.name), [rank.get(v, len(rank)) for v in wildcards])
             named = {name: str(path) for name, path in job.output.items()}
-            found.append(
-                ((rules.index(job.rule.name), order, stage.name), stage, job.rule.name, named)
-            )
+            found.append(((*order, stage.name), stage, job.rule.name, named))
     return [item[1:] for item in sorted(found, key=lambda item: item[0])]
-
-
-def snakemake_jobs(project: Path) -> list[Job]:
-    """The jobs Snakemake would run for the default target, in rule order."""
-    return [job for job, _, _ in _snakemake_jobs(project)]
 
 
 def dvc_stages(project: Path) -> list[Job]:
@@ -126,23 +103,20 @@ def dvc_stages(project: Path) -> list[Job]:
     from dvc.dependency.param import ParamsDependency
     from dvc.repo import Repo
 
+    jobs = []
     with Repo(str(project)) as repo:
-        return [
-            Job(
-                name=stage.name,
-                cmd=stage.cmd.strip(),
-                deps=tuple(d.def_path for d in stage.deps if not isinstance(d, ParamsDependency)),
-                outs=tuple(out.def_path for out in stage.outs),
-                params=tuple(
-                    sorted(
-                        (d.def_path, tuple(sorted(d.params)))
-                        for d in stage.deps
-                        if isinstance(d, ParamsDependency)
-                    )
-                ),
+        for stage in repo.index.stages:
+            params = [d for d in stage.deps if isinstance(d, ParamsDependency)]
+            jobs.append(
+                Job(
+                    name=stage.name,
+                    cmd=stage.cmd.strip(),
+                    deps=tuple(d.def_path for d in stage.deps if d not in params),
+                    outs=tuple(out.def_path for out in stage.outs),
+                    params=tuple(sorted((d.def_path, tuple(sorted(d.params))) for d in params)),
+                )
             )
-            for stage in repo.index.stages
-        ]
+    return jobs
 
 
 def _plots(found) -> list:
@@ -162,10 +136,10 @@ def generate(project: Path) -> str:
     found = _snakemake_jobs(project)
     stages = {}
     for job, _, _ in found:
-        stages[job.name] = {"cmd": job.cmd, "deps": list(job.deps)}
+        stage = stages[job.name] = {"cmd": job.cmd, "deps": list(job.deps)}
         if job.params:
-            stages[job.name]["params"] = list(job.params[0][1])
-        stages[job.name]["outs"] = list(job.outs)
+            stage["params"] = list(job.params[0][1])
+        stage["outs"] = list(job.outs)
     sections = {
         "stages": stages,
         "metrics": [named["metrics"] for _, _, named in found if "metrics" in named],
@@ -184,7 +158,10 @@ def main() -> int:
     mode.add_argument("--list", choices=["snakemake", "dvc"], help="print a job list as JSON")
     args = p.parse_args()
     if args.list:
-        jobs = (snakemake_jobs if args.list == "snakemake" else dvc_stages)(args.project)
+        if args.list == "snakemake":
+            jobs = [job for job, _, _ in _snakemake_jobs(args.project)]
+        else:
+            jobs = dvc_stages(args.project)
         print(json.dumps([dataclasses.asdict(job) for job in jobs], indent=1))
         return 0
     target, text = args.project / "dvc.yaml", generate(args.project)

@@ -9,7 +9,7 @@ def step(args):
     p = getattr(read_step_params(args.params, "split_data", args.experiment), args.experiment)
     experiment = EXPERIMENTS[args.experiment]
     frame = io.read_table(args.data, experiment.columns, min_rows=4, rows=experiment.rows(p))
-    train, test = data.split(frame, test_size=p.test_size, seed=p.split_seed, source=args.data)
+    train, test = data.split(frame, test_size=p.test_size, seed=p.split_seed)
     io.write_table(args.train, train)
     io.write_table(args.test, test)
     cli.log.info("split %d rows into %d train / %d test", len(frame), len(train), len(test))

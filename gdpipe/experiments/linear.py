@@ -81,11 +81,9 @@ def plot(p: LinearParams, tables, history, metrics) -> tuple:
     """The data with the learned line, and the train and test loss per epoch."""
     from gdpipe import plotting
 
+    # nonfinite: a diverged model predicts nan
     predictions = io.read_table(
-        tables[0],
-        PREDICTION_COLUMNS,
-        text_columns=("split",),
-        nonfinite_columns=("prediction",),  # a diverged model predicts nan
+        tables[0], PREDICTION_COLUMNS, text_columns=("split",), nonfinite_columns=("prediction",)
     )
     history = io.read_table(history, HISTORY_COLUMNS)
     fit = plotting.linear_fit(predictions, io.read_json(metrics))
