@@ -122,8 +122,8 @@ def _styblinski_tang(p, kappa=None):
     return f, xp.stack([d1, d2], axis=-1)
 
 
-# The minima are listed, not searched for at import (a search takes seconds); `find_minima` in
-# tests/test_objectives.py is the check that the list is complete.
+# The minima are listed, not searched for at import (a search takes seconds); `find_minima` is
+# the check that the list is complete (tests/test_objectives.py).
 # On x2 = 2*pi the surface is sin x1 - sin(x1/2), whose minimum solves 2c^2 - c/2 - 1 = 0 with
 # c = cos(x1/2); on the domain's edge x2 = 0 it is sin x1 + sin(x1/2), whose minimum solves
 # 2c^2 + c/2 - 1 = 0: hence the closed forms. The other four come from Newton's method.
@@ -230,3 +230,37 @@ def get_surface(name: str, condition: float = 100.0) -> Surface:
     if surface.condition is None:
         return surface
     return dataclasses.replace(surface, condition=float(condition))
+
+
+def find_minima(surface: Surface, starts_per_side: int = 101, steps: int = 60) -> list[tuple]:
+    """Every local minimum (x1, x2, f) of `surface` in its closed domain, sorted by x1 then x2:
+    Newton's method from a grid of starts, kept where the gradient vanishes and the Hessian
+    (central differences of the gradient) is positive definite. The check that a surface's list
+    is complete, and the way to list a new surface's. The grid must be finer than the narrowest
+    basin (101 per side: Rastrigin's wells are 1 wide on a 10.24 domain)."""
+    lo, hi = surface.domain
+    side = np.linspace(lo, hi, starts_per_side)
+    x = np.stack(np.meshgrid(side, side, indexing="ij"), axis=-1).reshape(-1, 2)
+
+    def hessian(x, h=1e-5):
+        g = surface.gradient
+        columns = [(g(x + h * e) - g(x - h * e)) / (2 * h) for e in np.eye(2)]
+        H = np.stack(columns, axis=-1)
+        return (H + np.swapaxes(H, -1, -2)) / 2
+
+    with np.errstate(all="ignore"):  # starts that meet a singular Hessian become NaN: dropped
+        for _ in range(steps):
+            H, g = hessian(x), surface.gradient(x)
+            a, b, d = H[:, 0, 0], H[:, 0, 1], H[:, 1, 1]  # x -= H⁻¹ g, H symmetric 2×2
+            step = np.stack([d * g[:, 0] - b * g[:, 1], a * g[:, 1] - b * g[:, 0]], -1)
+            x = x - step / (a * d - b * b)[:, None]
+        margin = 1e-9 * (hi - lo)
+        kept = np.isfinite(x).all(axis=1) & (np.linalg.norm(surface.gradient(x), axis=1) < 1e-9)
+        kept &= ((x >= lo - margin) & (x <= hi + margin)).all(axis=1)
+        x = x[kept]
+        x = x[np.linalg.eigvalsh(hessian(x)).min(axis=1) > 0]
+    found: list[np.ndarray] = []
+    for point in x[np.lexsort((x[:, 1], x[:, 0]))]:
+        if not any(np.abs(point - other).max() < 1e-6 for other in found):
+            found.append(point)
+    return [(float(a), float(b), float(surface.value(np.array([a, b])))) for a, b in found]
