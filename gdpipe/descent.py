@@ -145,8 +145,8 @@ def _fold(f, alive, f_star: float, next_target):
 
 @functools.cache
 def _fused_advance():
-    """_advance compiled: one graph per optimizer × surface × dtype, for any batch shape and
-    step number (two where an optimizer's first step differs).
+    """_advance compiled: one graph per optimizer × surface × dtype × float setting, for any
+    batch shape and step number (two where an optimizer's first step differs).
 
     The compiler would leave the loops of a graph compiled for a few starts on one thread, and
     its on-disk cache would hand that graph to a run of a million: `dynamic_threads` makes every
@@ -159,6 +159,9 @@ def _fused_advance():
     # Each optimizer × surface × dtype is its own graph; past this many torch would silently
     # run the rest eagerly (the default, 8, is less than the lab's six optimizers need).
     torch._dynamo.config.recompile_limit = 64
+    # Floats (hyperparameters, the bowl's κ) are constants of their graph: left symbolic, torch
+    # 2.13's on-disk cache handed a graph traced at one Adam beta1 to a job at another.
+    torch._dynamo.config.specialize_float = True
     torch._inductor.config.cpp.dynamic_threads = True
     return torch.compile(_advance, dynamic=True)
 

@@ -2,6 +2,9 @@
 
 import dataclasses
 import math
+import os
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -225,6 +228,28 @@ def test_the_fused_engine_agrees_with_the_eager_one(name, optimizer):
             torch.testing.assert_close(other, value, rtol=1e-7, atol=1e-9, equal_nan=True)
         else:
             assert torch.equal(other, value), field
+
+
+FUSED_AT_BETA1 = """
+import sys, torch
+from gdpipe.descent import descend
+from gdpipe.optimizers import Hyper
+starts = torch.rand(64, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+run = {"lrs": [0.1, 0.2], "steps": 3, "hyper": Hyper(beta1=float(sys.argv[1]))}
+eager, fused = (descend("sincos", "adam", 10 * starts, engine=e, **run) for e in ("eager", "fused"))
+torch.testing.assert_close(fused.final, eager.final, rtol=1e-9, atol=1e-12)
+"""
+
+
+@pytest.mark.slow  # compiles the step twice, each in a process of its own (20-40 s on 2 cores)
+def test_a_compiled_step_is_not_reused_for_other_hyperparameters(tmp_path):
+    # Two jobs share the compiler's on-disk cache: with symbolic floats, torch handed the second
+    # (beta1 = 0.5) the graph the first traced at beta1 = 0.9.
+    env = {**os.environ, "TORCHINDUCTOR_CACHE_DIR": str(tmp_path)}
+    for beta1 in ("0.9", "0.5"):
+        job = [sys.executable, "-c", FUSED_AT_BETA1, beta1]
+        done = subprocess.run(job, env=env, capture_output=True, text=True, check=False)
+        assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_auto_runs_eagerly_where_the_step_cannot_be_compiled(monkeypatch):
