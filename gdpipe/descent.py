@@ -24,7 +24,7 @@ from torch import Tensor
 
 from gdpipe import provenance
 from gdpipe.objectives import Surface, get_surface
-from gdpipe.optimizers import Hyper, Optimizer, get_optimizer
+from gdpipe.optimizers import Optimizer, get_optimizer
 
 BOUND = 1e6  # a start with |x1| or |x2| beyond this has left every surface: it diverged
 ENGINES = ("auto", "eager", "fused")
@@ -65,7 +65,6 @@ def descend(
     starts: Tensor,
     lrs: Tensor | Sequence[float],
     steps: int,
-    hyper: Hyper = Hyper(),  # noqa: B008 (frozen, so one shared default is safe)
     targets: Tensor | Sequence[float] = (),
     n_paths: int = 0,
     progress: Progress = _no_progress,
@@ -73,12 +72,13 @@ def descend(
 ) -> DescentResult:
     """Run the optimizer from every start (N, 2) at every learning rate (K,) for `steps` steps.
 
-    engine: "eager", "fused" or "auto" (fused from FUSE_FROM point-steps, eager below that or
-    where torch cannot compile); the one used is recorded in the job's provenance.
+    optimizer: bound to its hyperparameters (gdpipe.optimizers.get_optimizer) or a name (at its
+    defaults). engine: "eager", "fused" or "auto" (fused from FUSE_FROM point-steps, eager below
+    that or where torch cannot compile); the one used is recorded in the job's provenance.
     """
     surface = surface if isinstance(surface, Surface) else get_surface(surface)
     opt = optimizer if isinstance(optimizer, Optimizer) else get_optimizer(optimizer)
-    lr, delta = _validate(starts, lrs, steps, hyper, targets, n_paths)
+    lr, delta = _validate(starts, lrs, steps, targets, n_paths)
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     K, N = len(lr), len(starts)
@@ -97,7 +97,7 @@ def descend(
     _record(r, hits, 0, x, f, alive, _fold(f, alive, surface.f_star, hits.next))
     advance = _fused_advance() if fused else _advance
     for t in progress(range(1, steps + 1)):
-        args = (x, g, state, alive, hits.next, lr, t, hyper, opt, surface)
+        args = (x, g, state, alive, hits.next, lr, t, opt, surface)
         try:
             x, f, g, alive, left, folded = advance(*args)
         except Exception as error:  # e.g. no C++ compiler: compiling failed before any update
@@ -115,10 +115,10 @@ def descend(
     return r
 
 
-def _advance(x, g, state, alive, next_target, lr, t, hyper, opt, surface):
+def _advance(x, g, state, alive, next_target, lr, t, opt, surface):
     """One step of every start: new positions, values, gradients, who is still going, who left,
     and the elementwise part of the summaries (_fold)."""
-    x_new = opt.step(x, g, state, lr, t, hyper)
+    x_new = opt.step(x, g, state, lr, t)
     f, g = surface.value_and_gradient(x_new)
     if x.stride(-1) != 1:  # the fused layout: the gradient's coordinates apart too, as x's
         g = _apart(g)
@@ -145,8 +145,8 @@ def _fold(f, alive, f_star: float, next_target):
 
 @functools.cache
 def _fused_advance():
-    """_advance compiled: one graph per optimizer × surface × dtype, for any batch shape and
-    step number (two where an optimizer's first step differs).
+    """_advance compiled: one graph per optimizer × surface × dtype × float setting, for any
+    batch shape and step number (two where an optimizer's first step differs).
 
     The compiler would leave the loops of a graph compiled for a few starts on one thread, and
     its on-disk cache would hand that graph to a run of a million: `dynamic_threads` makes every
@@ -159,6 +159,9 @@ def _fused_advance():
     # Each optimizer × surface × dtype is its own graph; past this many torch would silently
     # run the rest eagerly (the default, 8, is less than the lab's six optimizers need).
     torch._dynamo.config.recompile_limit = 64
+    # Floats (hyperparameters, the bowl's κ) are constants of their graph: left symbolic, torch
+    # 2.13's on-disk cache handed a graph traced at one Adam beta1 to a job at another.
+    torch._dynamo.config.specialize_float = True
     torch._inductor.config.cpp.dynamic_threads = True
     return torch.compile(_advance, dynamic=True)
 
@@ -251,7 +254,7 @@ def _record(r: DescentResult, hits: _Hits, t: int, x, f, alive, folded):
     r.path_values[t] = torch.where(alive[:, :P], f[:, :P], math.nan)
 
 
-def _validate(starts, lrs, steps, hyper, targets, n_paths) -> tuple[Tensor, Tensor]:
+def _validate(starts, lrs, steps, targets, n_paths) -> tuple[Tensor, Tensor]:
     """The learning rates (K,) and target deltas (T,) as tensors beside the starts."""
     if not (
         isinstance(starts, Tensor)
@@ -268,8 +271,6 @@ def _validate(starts, lrs, steps, hyper, targets, n_paths) -> tuple[Tensor, Tens
     for name, value in (("steps", steps), ("n_paths", n_paths)):
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
             raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
-    if not isinstance(hyper, Hyper):
-        raise ValueError(f"hyper must be a gdpipe.optimizers.Hyper, got {hyper!r}")
     like = {"dtype": starts.dtype, "device": starts.device}
     lr, delta = torch.as_tensor(lrs, **like), torch.as_tensor(targets, **like)
     if not (lr.ndim == 1 and len(lr) >= 1 and bool((torch.isfinite(lr) & (lr > 0)).all())):

@@ -21,6 +21,7 @@ import pandas as pd
 
 from gdpipe.lab_summary import RUNS_COLUMNS, SUMMARY_COLUMNS, best_lrs, summarize_lab
 from gdpipe.objectives import Surface, get_surface
+from gdpipe.optimizers import get_optimizer, hyperparameters
 from gdpipe.params import LabParams
 
 COCO_TARGETS = tuple(10.0**k for k in range(1, -9, -1))  # Δf = 10^1 … 10^-8, the ECDF
@@ -162,20 +163,18 @@ def run_surface(
     import torch
 
     from gdpipe.descent import descend
-    from gdpipe.optimizers import Hyper
 
-    hyper = Hyper(momentum=p.momentum, beta1=p.beta1, beta2=p.beta2, eps=p.eps, alpha=p.alpha)
     points = starts[STARTS_COLUMNS].to_numpy(dtype=np.float64)
     x = torch.tensor(points, dtype=torch.float64, device=device)
     results, runs, history = {}, [], []
-    for optimizer in p.optimizers:
+    for optimizer in p.optimizers:  # each bound to the lab's values of the keys it reads
+        bound = get_optimizer(optimizer, **{k: getattr(p, k) for k in hyperparameters(optimizer)})
         result = descend(
             surface,
-            optimizer,
+            bound,
             x,
             p.lrs,
             p.steps,
-            hyper,
             targets=(p.target, *COCO_TARGETS),
             n_paths=p.paths,
             progress=progress(optimizer),

@@ -1,54 +1,36 @@
 """First-order optimizers written from their equations, batched over learning rates and starts.
 
-An optimizer is a pair of functions (optax-style): `init(x) -> state` and
-`step(x, g, state, lr, t, hyper) -> x_new`, with x and g shaped (K, N, 2) for K learning rates
-× N starts, lr shaped (K,) and applied per row, t the 1-based step; state is updated in place.
-Each mirrors the operation order of torch.optim's single-tensor code (every other argument at its
-default), so the two agree to rounding; every operation is elementwise, so a start's result does
-not depend on the rest of the batch.
+An optimizer (optax-style) is a function of its hyperparameters, `adam(beta1=0.9, ...)`, that
+returns a pair of functions closed over them: `init(x) -> state` and `step(x, g, state, lr, t)
+-> x_new`, with x and g shaped (K, N, 2) for K learning rates × N starts, lr shaped (K,) and
+applied per row, t the 1-based step; state is updated in place. Its keyword arguments are the
+lab's keys of the same names (`lab.beta1`, ...), each annotated with the JSON Schema of its range:
+`hyperparameters` reads them for gdpipe.params and gdpipe.pipeline, `get_optimizer` checks them.
+Each step mirrors the operation order of torch.optim's single-tensor code (every other argument at
+its default), so the two agree to rounding; every operation is elementwise, so a start's result
+does not depend on the rest of the batch.
 """
 
 from __future__ import annotations
 
-import math
+import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, NamedTuple
+
+from gdpipe.schema import DECAY, number, problems
 
 if TYPE_CHECKING:  # only tensor methods run here: importing this module imports no torch, so
-    from torch import Tensor  # params.py can validate names against OPTIMIZERS cheaply
+    from torch import Tensor  # params.py can take the lab's keys from OPTIMIZERS cheaply
+
+Decay = Annotated[float, DECAY]  # a hyperparameter's type carries its range (JSON Schema)
+Eps = Annotated[float, number(minimum=0)]  # keeps a denominator off zero
 
 
-@dataclass(frozen=True)
-class Hyper:
-    """Hyperparameters shared by the optimizers (torch.optim's names and defaults)."""
+class Optimizer(NamedTuple):
+    """An optimizer bound to its hyperparameters; see the module docstring."""
 
-    momentum: float = 0.9  # μ of momentum and nesterov
-    beta1: float = 0.9  # Adam's decay of the mean gradient
-    beta2: float = 0.999  # Adam's decay of the mean squared gradient
-    eps: float = 1e-8  # keeps Adagrad's, RMSprop's and Adam's denominators off zero
-    alpha: float = 0.99  # RMSprop's decay of the mean squared gradient
-
-    def __post_init__(self):
-        for name in ("momentum", "beta1", "beta2", "alpha"):
-            value = getattr(self, name)
-            if not (_is_number(value) and 0 <= value < 1):
-                raise ValueError(f"Hyper.{name} must be a number in [0, 1), got {value!r}")
-        if not (_is_number(self.eps) and math.isfinite(self.eps) and self.eps >= 0):
-            raise ValueError(f"Hyper.eps must be a finite number >= 0, got {self.eps!r}")
-
-
-def _is_number(value) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-@dataclass(frozen=True)
-class Optimizer:
-    """An optimizer as its two functions; see the module docstring."""
-
-    name: str
     init: Callable[[Tensor], dict[str, Tensor]]
-    step: Callable[[Tensor, Tensor, dict[str, Tensor], Tensor, int, Hyper], Tensor]
+    step: Callable[[Tensor, Tensor, dict[str, Tensor], Tensor, int], Tensor]
 
 
 def _rows(lr: Tensor) -> Tensor:
@@ -66,9 +48,9 @@ def _zeros(*names: str) -> Callable[[Tensor], dict[str, Tensor]]:
     return lambda x: {name: x.clone().zero_() for name in names}
 
 
-def _sgd(x, g, state, lr, t, hyper):
+def sgd() -> Optimizer:
     # x ← x − lr·g
-    return _descend(x, lr, g)
+    return Optimizer(_zeros(), lambda x, g, state, lr, t: _descend(x, lr, g))
 
 
 def _momentum_buffer(g: Tensor, state: dict[str, Tensor], t: int, mu: float) -> Tensor:
@@ -79,56 +61,75 @@ def _momentum_buffer(g: Tensor, state: dict[str, Tensor], t: int, mu: float) -> 
     return b.mul_(mu).add_(g)
 
 
-def _momentum(x, g, state, lr, t, hyper):
+def momentum(momentum: Decay = 0.9) -> Optimizer:
     # x ← x − lr·b
-    return _descend(x, lr, _momentum_buffer(g, state, t, hyper.momentum))
+    def step(x, g, state, lr, t):
+        return _descend(x, lr, _momentum_buffer(g, state, t, momentum))
+
+    return Optimizer(_zeros("momentum_buffer"), step)
 
 
-def _nesterov(x, g, state, lr, t, hyper):
+def nesterov(momentum: Decay = 0.9) -> Optimizer:
     # x ← x − lr·(g + μ·b): the step looks ahead along the buffer
-    b = _momentum_buffer(g, state, t, hyper.momentum)
-    return _descend(x, lr, g.add(b, alpha=hyper.momentum))
+    def step(x, g, state, lr, t):
+        b = _momentum_buffer(g, state, t, momentum)
+        return _descend(x, lr, g.add(b, alpha=momentum))
+
+    return Optimizer(_zeros("momentum_buffer"), step)
 
 
-def _adagrad(x, g, state, lr, t, hyper):
+def adagrad(eps: Eps = 1e-8) -> Optimizer:
     # s ← s + g², x ← x − lr·g/(√s + eps)
-    s = state["sum"].addcmul_(g, g, value=1)
-    return x + (-_rows(lr) * g) / s.sqrt().add_(hyper.eps)
+    def step(x, g, state, lr, t):
+        s = state["sum"].addcmul_(g, g, value=1)
+        return x + (-_rows(lr) * g) / s.sqrt().add_(eps)
+
+    return Optimizer(_zeros("sum"), step)
 
 
-def _rmsprop(x, g, state, lr, t, hyper):
+def rmsprop(alpha: Decay = 0.99, eps: Eps = 1e-8) -> Optimizer:
     # v ← α·v + (1−α)·g², x ← x − lr·g/(√v + eps)
-    v = state["square_avg"].mul_(hyper.alpha).addcmul_(g, g, value=1 - hyper.alpha)
-    return x + (-_rows(lr) * g) / v.sqrt().add_(hyper.eps)
+    def step(x, g, state, lr, t):
+        v = state["square_avg"].mul_(alpha).addcmul_(g, g, value=1 - alpha)
+        return x + (-_rows(lr) * g) / v.sqrt().add_(eps)
+
+    return Optimizer(_zeros("square_avg"), step)
 
 
-def _adam(x, g, state, lr, t, hyper):
-    # 1. m ← β1·m + (1−β1)·g and v ← β2·v + (1−β2)·g²
-    m = state["exp_avg"].lerp_(g, 1 - hyper.beta1)
-    v = state["exp_avg_sq"].mul_(hyper.beta2).addcmul_(g, g, value=1 - hyper.beta2)
-    # 2. bias corrections of the zero start: m̂ = m/(1−β1^t), v̂ = v/(1−β2^t)
-    step_size = _rows(lr) / (1 - hyper.beta1**t)  # (K, 1, 1)
-    bias_correction2_sqrt = (1 - hyper.beta2**t) ** 0.5
-    # 3. x ← x − lr·m̂/(√v̂ + eps), with eps added after the correction as torch does
-    denom = (v.sqrt() / bias_correction2_sqrt).add_(hyper.eps)
-    return x + (-step_size * m) / denom
+def adam(beta1: Decay = 0.9, beta2: Decay = 0.999, eps: Eps = 1e-8) -> Optimizer:
+    def step(x, g, state, lr, t):
+        # 1. m ← β1·m + (1−β1)·g and v ← β2·v + (1−β2)·g²
+        m = state["exp_avg"].lerp_(g, 1 - beta1)
+        v = state["exp_avg_sq"].mul_(beta2).addcmul_(g, g, value=1 - beta2)
+        # 2. bias corrections of the zero start: m̂ = m/(1−β1^t), v̂ = v/(1−β2^t)
+        step_size = _rows(lr) / (1 - beta1**t)  # (K, 1, 1)
+        bias_correction2_sqrt = (1 - beta2**t) ** 0.5
+        # 3. x ← x − lr·m̂/(√v̂ + eps), with eps added after the correction as torch does
+        denom = (v.sqrt() / bias_correction2_sqrt).add_(eps)
+        return x + (-step_size * m) / denom
+
+    return Optimizer(_zeros("exp_avg", "exp_avg_sq"), step)
 
 
-OPTIMIZERS = {
-    o.name: o
-    for o in (
-        Optimizer("sgd", _zeros(), _sgd),
-        Optimizer("momentum", _zeros("momentum_buffer"), _momentum),
-        Optimizer("nesterov", _zeros("momentum_buffer"), _nesterov),
-        Optimizer("adagrad", _zeros("sum"), _adagrad),
-        Optimizer("rmsprop", _zeros("square_avg"), _rmsprop),
-        Optimizer("adam", _zeros("exp_avg", "exp_avg_sq"), _adam),
-    )
-}
+OPTIMIZERS = {make.__name__: make for make in (sgd, momentum, nesterov, adagrad, rmsprop, adam)}
 
 
-def get_optimizer(name: str) -> Optimizer:
-    """The optimizer registered under name."""
+def hyperparameters(name: str | None = None) -> dict[str, tuple[float, dict]]:
+    """key -> (default, JSON Schema) of the named optimizer's keyword arguments, or of all the
+    optimizers' in the registry's order (the lab's keys)."""
+    found = {}
+    for make in [OPTIMIZERS[name]] if name else OPTIMIZERS.values():
+        for p in inspect.signature(make, eval_str=True).parameters.values():
+            found.setdefault(p.name, (p.default, p.annotation.__metadata__[0]))
+    return found
+
+
+def get_optimizer(name: str, **hyper: float) -> Optimizer:
+    """The named optimizer bound to `hyper`, its other hyperparameters at their defaults."""
     if name not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {name!r}; allowed: {', '.join(OPTIMIZERS)}")
-    return OPTIMIZERS[name]
+    keys = {key: schema for key, (_, schema) in hyperparameters(name).items()}
+    found = problems(hyper, {"type": "object", "properties": keys, "additionalProperties": False})
+    if found:
+        raise ValueError(f"optimizer {name!r}: " + "; ".join(found))
+    return OPTIMIZERS[name](**hyper)

@@ -9,7 +9,6 @@ Snakefile imports it on every start.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,14 +17,13 @@ import yaml
 from gdpipe.errors import ParamsError
 from gdpipe.experiments import EXPERIMENTS
 from gdpipe.objectives import SURFACES
-from gdpipe.optimizers import OPTIMIZERS
+from gdpipe.optimizers import OPTIMIZERS, hyperparameters
 from gdpipe.schema import (
     POSITIVE,
     distinct,
     integer,
     key,
     mapping,
-    number,
     one_of,
     problems,
     section,
@@ -33,31 +31,25 @@ from gdpipe.schema import (
 )
 
 DEVICES = ("auto", "cpu", "cuda")
-DECAY = number(minimum=0, exclusiveMaximum=1)  # torch.optim's range for momentum, betas, alpha
-
-
-@dataclass(frozen=True)
-class LabParams:
-    """The optimizer lab: every optimizer × lr × start on each surface, one batch per optimizer."""
-
-    surfaces: tuple[str, ...] = key(distinct(one_of(SURFACES)))
-    optimizers: tuple[str, ...] = key(distinct(one_of(OPTIMIZERS)))  # in the registry's order
-    lrs: tuple[float, ...] = key(distinct(POSITIVE))
-    seed: int = key(integer(0))
-    n_starts: int = key(integer(1))
-    steps: int = key(integer(1))
-    target: float = key(POSITIVE)
-    momentum: float = key(DECAY)
-    beta1: float = key(DECAY)
-    beta2: float = key(DECAY)
-    eps: float = key(number(minimum=0))
-    alpha: float = key(DECAY)
-    condition: float = key(POSITIVE)
-    paths: int = key(integer(0))
-
-    def relations(self):
-        return ()
-
+# The optimizer lab: every optimizer × lr × start on each surface, one batch per optimizer. Its
+# hyperparameter keys are the optimizers' keyword arguments, each with its range there.
+LabParams = dataclasses.make_dataclass(
+    "LabParams",
+    [
+        ("surfaces", tuple[str, ...], key(distinct(one_of(SURFACES)))),
+        ("optimizers", tuple[str, ...], key(distinct(one_of(OPTIMIZERS)))),  # registry's order
+        ("lrs", tuple[float, ...], key(distinct(POSITIVE))),
+        ("seed", int, key(integer(0))),
+        ("n_starts", int, key(integer(1))),
+        ("steps", int, key(integer(1))),
+        ("target", float, key(POSITIVE)),
+        *((name, float, key(schema)) for name, (_, schema) in hyperparameters().items()),
+        ("condition", float, key(POSITIVE)),
+        ("paths", int, key(integer(0))),
+    ],
+    frozen=True,
+    namespace={"relations": lambda self: ()},  # no checks across its keys
+)
 
 SECTIONS = {**{name: e.params for name, e in EXPERIMENTS.items()}, "lab": LabParams}
 SCHEMA = mapping({"device": one_of(DEVICES)} | {n: section_schema(c) for n, c in SECTIONS.items()})

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from gdpipe.experiments import EXPERIMENTS
 from gdpipe.objectives import SURFACES
+from gdpipe.optimizers import hyperparameters
 from gdpipe.params import LabParams, Params, read_params
 
 # step -> the keys of the lab section it reads (an experiment's are in its registry entry);
@@ -27,11 +28,7 @@ LAB_STEP_KEYS: dict[str, tuple[str, ...]] = {
         "lrs",
         "steps",
         "target",
-        "momentum",
-        "beta1",
-        "beta2",
-        "eps",
-        "alpha",
+        *hyperparameters(),  # every optimizer's (gdpipe.optimizers)
         "condition",
         "paths",
     ),

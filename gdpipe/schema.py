@@ -36,6 +36,7 @@ def integer(minimum: int) -> dict:
 
 POSITIVE = number(exclusiveMinimum=0)
 FRACTION = number(exclusiveMinimum=0, exclusiveMaximum=1)
+DECAY = number(minimum=0, exclusiveMaximum=1)  # torch.optim's momentum, betas and alpha
 
 
 def one_of(names) -> dict:
@@ -145,7 +146,7 @@ def _words(error, at: str) -> list[str]:
 def _unknown(name: str, prefix: str, names: list[str]) -> str:
     close = difflib.get_close_matches(name, names, n=1)
     hint = f"; did you mean {prefix}{close[0]}?" if close else ""
-    return f"unknown key {prefix}{name}{hint} (allowed: {', '.join(names)})"
+    return f"unknown key {prefix}{name}{hint} (allowed: {', '.join(names) or 'none'})"
 
 
 def _why(error) -> str:

@@ -11,7 +11,7 @@ import torch
 from gdpipe import io, lab
 from gdpipe.descent import descend
 from gdpipe.objectives import SURFACES, get_surface
-from gdpipe.optimizers import Hyper
+from gdpipe.optimizers import get_optimizer, hyperparameters
 from gdpipe.params import LabParams, validate_params
 from gdpipe.pipeline import lab_figure_surfaces, step_keys
 from tests.conftest import UNIT_PARAMS
@@ -51,8 +51,8 @@ def tables(params, starts) -> dict[str, pd.DataFrame]:
 
 def _reference(starts, optimizer: str, params) -> object:
     x = torch.tensor(starts.to_numpy(), dtype=torch.float64)
-    hyper = Hyper(params.momentum, params.beta1, params.beta2, params.eps, params.alpha)
-    return descend(BOWL, optimizer, x, params.lrs, params.steps, hyper, targets=(params.target,))
+    bound = get_optimizer(optimizer, **{k: getattr(params, k) for k in hyperparameters(optimizer)})
+    return descend(BOWL, bound, x, params.lrs, params.steps, targets=(params.target,))
 
 
 def test_starts_are_seeded_per_surface_and_inside_the_domain():

@@ -1,24 +1,23 @@
 """Algorithm layer: each hand-written optimizer against torch.optim, step by step."""
 
-import dataclasses
-
 import pytest
 import torch
 
 from gdpipe.objectives import get_surface
-from gdpipe.optimizers import OPTIMIZERS, Hyper, get_optimizer
+from gdpipe.optimizers import OPTIMIZERS, get_optimizer, hyperparameters
+from gdpipe.schema import number
 
 STEPS = 200
 N = 16
 
-# name -> (torch.optim class, its keyword arguments from Hyper); all other arguments default.
+# name -> (torch.optim class, its keyword arguments from ours, h); all other arguments default.
 TORCH = {
     "sgd": (torch.optim.SGD, lambda h: {}),
-    "momentum": (torch.optim.SGD, lambda h: {"momentum": h.momentum}),
-    "nesterov": (torch.optim.SGD, lambda h: {"momentum": h.momentum, "nesterov": True}),
-    "adagrad": (torch.optim.Adagrad, lambda h: {"eps": h.eps}),
-    "rmsprop": (torch.optim.RMSprop, lambda h: {"alpha": h.alpha, "eps": h.eps}),
-    "adam": (torch.optim.Adam, lambda h: {"betas": (h.beta1, h.beta2), "eps": h.eps}),
+    "momentum": (torch.optim.SGD, lambda h: {"momentum": h["momentum"]}),
+    "nesterov": (torch.optim.SGD, lambda h: {"momentum": h["momentum"], "nesterov": True}),
+    "adagrad": (torch.optim.Adagrad, lambda h: {"eps": h["eps"]}),
+    "rmsprop": (torch.optim.RMSprop, lambda h: {"alpha": h["alpha"], "eps": h["eps"]}),
+    "adam": (torch.optim.Adam, lambda h: {"betas": (h["beta1"], h["beta2"]), "eps": h["eps"]}),
 }
 # (surface, learning rates): rates at which every optimizer stays inside the domain.
 SURFACES = [
@@ -27,9 +26,10 @@ SURFACES = [
     ("beale", (1e-4, 1e-3)),
     ("bowl", (1e-3, 5e-3)),
 ]
+# Each optimizer bound to the keys of a set it reads ("default": none); torch gets the same values.
 HYPERS = {
-    "default": Hyper(),
-    "tuned": Hyper(momentum=0.5, beta1=0.8, beta2=0.95, eps=1e-3, alpha=0.9),
+    "default": {},
+    "tuned": {"momentum": 0.5, "beta1": 0.8, "beta2": 0.95, "eps": 1e-3, "alpha": 0.9},
 }
 
 
@@ -40,11 +40,16 @@ def _starts(name: str) -> torch.Tensor:
     return low / 2 + (high - low) / 2 * torch.rand(N, 2, generator=g, dtype=torch.float64)
 
 
+def _own(optimizer: str, hyper: dict) -> dict:
+    return {key: value for key, value in hyper.items() if key in hyperparameters(optimizer)}
+
+
 def _torch_path(name, optimizer, surface, starts, lr, hyper):
     """(STEPS+1, N, 2) positions from torch.optim, the gradient set by the analytic one."""
     cls, kwargs = TORCH[optimizer]
     p = torch.nn.Parameter(starts.clone())
-    opt = cls([p], lr=lr, foreach=False, **kwargs(hyper))
+    defaults = {key: default for key, (default, _) in hyperparameters(optimizer).items()}
+    opt = cls([p], lr=lr, foreach=False, **kwargs(defaults | _own(optimizer, hyper)))
     path = [p.detach().clone()]
     for _ in range(STEPS):
         p.grad = surface.gradient(p.detach())
@@ -55,12 +60,12 @@ def _torch_path(name, optimizer, surface, starts, lr, hyper):
 
 def _path(optimizer, surface, starts, lrs, hyper):
     """(STEPS+1, K, N, 2) positions from gdpipe's optimizer, all K rates in one batch."""
-    opt = get_optimizer(optimizer)
+    opt = get_optimizer(optimizer, **_own(optimizer, hyper))
     x = starts.expand(len(lrs), -1, -1).clone()
     state = opt.init(x)
     path = [x]
     for t in range(1, STEPS + 1):
-        x = opt.step(x, surface.gradient(x), state, lrs, t, hyper)
+        x = opt.step(x, surface.gradient(x), state, lrs, t)
         path.append(x)
     return torch.stack(path)
 
@@ -84,28 +89,50 @@ def test_matches_torch_optim_step_by_step(optimizer, name, lrs, hyper):
 # A batch of rates against each rate alone: tests/test_descent.py, through the engine.
 
 
+def test_each_optimizer_declares_its_hyperparameters_and_their_ranges():
+    decay, eps = number(minimum=0, exclusiveMaximum=1), number(minimum=0)
+    assert {name: hyperparameters(name) for name in OPTIMIZERS} == {
+        "sgd": {},
+        "momentum": {"momentum": (0.9, decay)},
+        "nesterov": {"momentum": (0.9, decay)},
+        "adagrad": {"eps": (1e-8, eps)},
+        "rmsprop": {"alpha": (0.99, decay), "eps": (1e-8, eps)},
+        "adam": {"beta1": (0.9, decay), "beta2": (0.999, decay), "eps": (1e-8, eps)},
+    }
+    # All of them, in the registry's order: the lab's keys (a shared key is one key, one range).
+    assert [*hyperparameters()] == ["momentum", "eps", "alpha", "beta1", "beta2"]
+
+
 def test_unknown_optimizer_names_the_allowed_ones():
     allowed = "sgd, momentum, nesterov, adagrad, rmsprop, adam"
     with pytest.raises(ValueError, match=f"^unknown optimizer 'adamw'; allowed: {allowed}$"):
         get_optimizer("adamw")
 
 
+DECAY = "expected a number >= 0 and < 1"  # each message names the optimizer, key, value, range
 BAD_HYPERS = [
-    ("momentum", 1.0, r"Hyper\.momentum must be a number in \[0, 1\), got 1\.0"),
-    ("momentum", -0.1, r"Hyper\.momentum must be a number in \[0, 1\), got -0\.1"),
-    ("beta1", 1.5, r"Hyper\.beta1 must be a number in \[0, 1\), got 1\.5"),
-    ("beta2", float("nan"), r"Hyper\.beta2 must be a number in \[0, 1\), got nan"),
-    ("alpha", "0.9", r"Hyper\.alpha must be a number in \[0, 1\), got '0\.9'"),
-    ("eps", -1e-8, r"Hyper\.eps must be a finite number >= 0, got -1e-08"),
-    ("eps", float("inf"), r"Hyper\.eps must be a finite number >= 0, got inf"),
+    ("momentum", "momentum", 1.0, rf"momentum = 1\.0 is invalid \(out of range\): {DECAY}"),
+    ("nesterov", "momentum", -0.1, rf"momentum = -0\.1 is invalid \(out of range\): {DECAY}"),
+    ("adam", "beta1", 1.5, rf"beta1 = 1\.5 is invalid \(out of range\): {DECAY}"),
+    ("adam", "beta2", float("nan"), rf"beta2 = nan is invalid \(not finite\): {DECAY}"),
+    ("rmsprop", "alpha", "0.9", rf"alpha = '0\.9' is invalid \(got text, not a number\): {DECAY}"),
+    ("adagrad", "eps", -1e-8, r"eps = -1e-08 is invalid \(out of range\): expected a number >= 0"),
+    ("adam", "eps", float("inf"), r"eps = inf is invalid \(not finite\): expected a number >= 0"),
+    ("sgd", "momentum", 0.9, r"unknown key momentum \(allowed: none\)"),
+    (
+        "adam",
+        "beta_1",
+        0.9,
+        r"unknown key beta_1; did you mean beta1\? \(allowed: beta1, beta2, eps\)",
+    ),
 ]
 
 
 @pytest.mark.parametrize(
-    ("field", "value", "message"), BAD_HYPERS, ids=[f"{f}={v}" for f, v, _ in BAD_HYPERS]
+    ("optimizer", "key", "value", "message"),
+    BAD_HYPERS,
+    ids=[f"{o}-{k}={v}" for o, k, v, _ in BAD_HYPERS],
 )
-def test_bad_hyperparameters_are_refused(field, value, message):
-    with pytest.raises(ValueError, match=f"^{message}$"):
-        Hyper(**{field: value})
-    with pytest.raises(ValueError, match=f"^{message}$"):
-        dataclasses.replace(Hyper(), **{field: value})
+def test_bad_hyperparameters_are_refused(optimizer, key, value, message):
+    with pytest.raises(ValueError, match=f"^optimizer '{optimizer}': {message}$"):
+        get_optimizer(optimizer, **{key: value})
