@@ -31,9 +31,10 @@ if config != RAW_PARAMS:
 
 
 # A successful run merges its jobs' provenance records and hands its outputs to DVC (`dvc
-# commit`, see hand_over): DVC's cache then holds a copy of every file, so neither a failed Snakemake job (which removes its outputs, as any Snakemake job
-# does) nor a failed `dvc repro` stage can lose the only one. A killed run leaves its jobs'
-# outputs marked incomplete; profiles/default re-runs them.
+# commit`, see hand_over): DVC's cache then holds a copy of every file, so neither a failed
+# Snakemake job (which removes its outputs, as any Snakemake job does) nor a failed `dvc repro`
+# stage can lose the only one. A killed run leaves its jobs' outputs marked incomplete;
+# profiles/default re-runs them.
 onsuccess:
     hand_over(PARAMS_FILE, workflow.dag_settings.targets)
 
@@ -42,12 +43,10 @@ onerror:
     print(RESTORE_HINT, file=sys.stderr)
 
 
-report: "report/workflow.rst"
-
-
 include: "rules/common.smk"
 include: "rules/notebook.smk"
 include: "rules/lab.smk"
+include: "rules/report.smk"
 
 
 # Every output of every job, not only the figures and tables at the end: a file that is gone
@@ -58,3 +57,4 @@ rule all:
     input:
         NOTEBOOK_OUTPUTS,
         LAB_OUTPUTS,
+        rules.report.output,

@@ -35,6 +35,7 @@ LAB_STEP_KEYS: dict[str, tuple[str, ...]] = {
     "lab_plot": ("steps", "condition"),  # the ECDF's x axis; the bowl's contour
     # the runs files' and the rows' order; the heatmap's title
     "lab_summary": ("surfaces", "optimizers", "target"),
+    "report": ("surfaces", "optimizers"),  # which lab figures there are
 }
 DEVICE_STEPS = ("descend", "train", "evaluate", "lab_run")
 

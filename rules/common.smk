@@ -1,6 +1,5 @@
-# Shared by the rules files: code, params values, report entries and the command of a job.
+# Shared by the rules files: code, params values and the command of a job.
 
-import dataclasses
 import glob
 import subprocess
 
@@ -8,6 +7,7 @@ from gdpipe.experiments import EXPERIMENTS, TRAINED
 from gdpipe.objectives import SURFACES
 from gdpipe.pipeline import descent_threads, lab_figure_surfaces, run_jobs_with_this_python
 from gdpipe.pipeline import step_settings
+from gdpipe.report import contents
 
 RESTORE_HINT = (
     "gdpipe: Snakemake removed the outputs of the failed jobs; `dvc checkout` restores the ones"
@@ -16,6 +16,7 @@ RESTORE_HINT = (
 GPU = 1 if PARAMS.device == "cuda" else 0
 LAB = PARAMS.lab
 LAB_FIGURES = lab_figure_surfaces(LAB)
+REPORT = contents(LAB)  # the report's sections: what it shows, in order
 
 run_jobs_with_this_python()
 
@@ -25,13 +26,6 @@ wildcard_constraints:
     surface="|".join(SURFACES),
     figure="paths|ecdf|basins|learning_rate",
     ext="png|gif",
-
-
-def figure(path, caption, category, subcategory):
-    """An output shown in `snakemake --report results/report.html` with report/<caption>.rst
-    (the path is relative to the rules file that calls this)."""
-    shown = dict(caption=f"../report/{caption}.rst", category=category, subcategory=subcategory)
-    return report(path, **shown)
 
 
 # Every step's code: its script and the whole gdpipe package, as DVC's stages have it (a module
@@ -79,14 +73,6 @@ def plot_metrics(experiment):
     """`--metrics <file>` for an experiment whose figures read its metrics, else nothing."""
     metrics = experiment.plot_inputs.get("metrics")
     return f" --metrics {metrics}" if metrics else ""
-
-
-def plot_figure(experiment, index):
-    """The experiment's fit (0) or loss (1) figure as a report output."""
-    shown = experiment.figures[index]
-    section = getattr(PARAMS, experiment.name)
-    subcategory = shown.subcategory.format(**dataclasses.asdict(section))
-    return figure(shown.path, shown.caption, shown.category, subcategory)
 
 
 def hand_over(params_file, targets):

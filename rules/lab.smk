@@ -51,7 +51,7 @@ rule lab_plot:
         unpack(lab_figure_inputs),
         code=code("lab_plot"),
     output:
-        out=figure("results/plots/lab/{surface}/{figure}.{ext}", "lab_plot", "The lab", "{surface}"),
+        out="results/plots/lab/{surface}/{figure}.{ext}",
     log:
         **logs("lab_plot/{surface}/{figure}_{ext}"),
     conda:
@@ -74,10 +74,10 @@ rule lab_summary:
         runs=expand("results/lab/{surface}/runs.csv", surface=LAB.surfaces),
         code=code("lab_summary"),
     output:
-        csv=figure("results/lab/summary.csv", "lab_summary", "Summary", "the lab"),
+        csv="results/lab/summary.csv",
         markdown="results/lab/summary.md",
         metrics="results/metrics/lab.json",
-        heatmap=figure("results/plots/lab/success.png", "lab_success", "The lab", "all surfaces"),
+        heatmap="results/plots/lab/success.png",
     log:
         **logs("lab_summary"),
     conda:

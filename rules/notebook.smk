@@ -127,8 +127,8 @@ for experiment in EXPERIMENTS.values():
             **experiment.plot_inputs,
             code=code("plot"),
         output:
-            fit=plot_figure(experiment, 0),
-            loss=plot_figure(experiment, 1),
+            fit=experiment.figures[0].path,
+            loss=experiment.figures[1].path,
         log:
             **logs(f"plot/{experiment.name}"),
         conda:
@@ -152,7 +152,7 @@ rule summarize:
         metrics=expand("results/metrics/{experiment}.json", experiment=list(EXPERIMENTS)),
         code=code("summarize"),
     output:
-        csv=figure("results/summary.csv", "summary", "Summary", "the three examples"),
+        csv="results/summary.csv",
         markdown="results/summary.md",
     log:
         **logs("summarize"),

@@ -4,6 +4,7 @@ import ast
 import re
 
 import pytest
+import yaml
 
 from tests.conftest import ROOT
 
@@ -33,3 +34,9 @@ def test_every_test_and_path_a_doc_names_exists(doc):
         p for p in paths if not any(ROOT.glob(p.replace("<", "*").split("*")[0] + "*"))
     )
     assert not missing, f"{doc.name} names files that do not exist: {missing}"
+
+
+def test_the_stage_count_the_dvc_docs_give_is_dvc_yaml_s():
+    stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
+    said = re.findall(r"all (\d+) stages", (ROOT / "docs/dvc.md").read_text())
+    assert said == [str(len(stages))]

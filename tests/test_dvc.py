@@ -21,7 +21,7 @@ import yaml
 from tests.conftest import ROOT, SMALL, artifacts, environment, write_params
 
 BIN = Path(sys.executable).parent
-LINEAR_STAGES = {"train-linear", "evaluate-linear", "plot_linear", "summarize"}
+LINEAR_STAGES = {"train-linear", "evaluate-linear", "plot_linear", "summarize", "report"}
 UP_TO_DATE = "Data and pipelines are up to date."
 # `dvc exp show` with the columns docs/dvc.md gives (its one line starting so).
 EXP_SHOW = next(
@@ -237,7 +237,7 @@ def test_push_then_pull_restores_every_output_and_snakemake_agrees(small_repo, t
     repo, _ = small_repo
     before = artifacts(repo)
     # The small lab (SMALL): the bowl's starts, 4 tables, 3 figures; summary, metrics, heatmap.
-    assert len(before) == 26 + 1 + 4 + 3 + 4
+    assert len(before) == 26 + 1 + 4 + 3 + 4 + 1  # and the report
     run(repo, "dvc", "remote", "add", "--local", "-d", "store", str(tmp_path / "remote"))
     run(repo, "dvc", "push")
     # Snakemake never ran here. With DVC up to date, `--touch --forceall` records Snakemake's

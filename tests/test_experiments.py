@@ -23,7 +23,7 @@ def test_an_entry_is_complete(name):
     assert dataclasses.is_dataclass(e.params)
     assert {"table", "history"} <= set(e.plot_inputs) <= {"table", "history", "metrics"}
     for figure in e.figures:
-        assert (ROOT / "report" / f"{figure.caption}.rst").exists(), figure.caption
+        assert (ROOT / "report" / f"{figure.caption}.md").exists(), figure.caption
         assert figure.path.startswith(f"results/plots/{name}_")
     # every step's keys are keys of the section (or its properties, like linear.n_points)
     for keys in e.step_keys.values():

@@ -58,6 +58,7 @@ OUTPUTS = [
     "results/plots/lab/sincos/basins.png",
     "results/plots/lab/sincos/paths.gif",
     "results/plots/lab/bowl/learning_rate.png",
+    "results/report.html",
 ]
 
 
@@ -181,12 +182,14 @@ def test_changing_linear_lr_replans_only_the_linear_experiment(runs):
         "results/plots/linear_loss.png",
         "results/summary.csv",
         "results/summary.md",
+        "results/report.html",
     }
 
 
 # -- the optimizer lab ----------------------------------------------------------------------------
 
 LAB_COMBINED = {
+    "results/report.html",
     "results/lab/summary.csv",
     "results/lab/summary.md",
     "results/metrics/lab.json",

@@ -15,12 +15,11 @@ import pandas as pd
 
 @dataclass(frozen=True)
 class Figure:
-    """One of an experiment's two PNGs, and how `snakemake --report` shows it."""
+    """One of an experiment's two PNGs, and how the report shows it."""
 
     path: str
-    caption: str  # report/<caption>.rst
-    category: str
-    subcategory: str = "figures"  # formatted with the params section, e.g. "{name}"
+    caption: str  # report/<caption>.md
+    category: str  # the report's section
 
 
 @dataclass(frozen=True)
@@ -49,9 +48,9 @@ class Experiment:
     loss: Callable[[Any], str] | None = None
 
 
-def figures(category: str, names: tuple[str, str], subcategory: str = "figures") -> tuple:
-    """The two Figures results/plots/<name>.png, each captioned by report/<name>.rst."""
-    return tuple(Figure(f"results/plots/{name}.png", name, category, subcategory) for name in names)
+def figures(category: str, names: tuple[str, str]) -> tuple:
+    """The two Figures results/plots/<name>.png, each captioned by report/<name>.md."""
+    return tuple(Figure(f"results/plots/{name}.png", name, category) for name in names)
 
 
 def model_and_data(name: str, seed: int, columns, train, test, device) -> tuple:

@@ -113,6 +113,6 @@ EXPERIMENT = Experiment(
         "table": "results/surface/trajectories.csv",
         "history": "results/surface/history.csv",
     },
-    figures=figures("Example 1: surface", ("surface_trajectories", "surface_values"), "{name}"),
+    figures=figures("Example 1: surface", ("surface_trajectories", "surface_values")),
     plot=plot,
 )

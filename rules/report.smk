@@ -1,0 +1,18 @@
+# The report: every figure, the GIF and both summary tables with their captions on one page.
+
+
+rule report:
+    input:
+        results=[item.path for items in REPORT.values() for item in items],
+        captions=sorted(glob.glob("report/*.md")),
+        code=code("report"),
+    output:
+        "results/report.html",
+    log:
+        **logs("report"),
+    conda:
+        "../envs/gdpipe.yaml"
+    params:
+        settings=settings("report", "lab"),
+    shell:
+        command("report", "--out {output}")
