@@ -13,6 +13,8 @@ import pytest
 import yaml
 from filelock import FileLock
 
+from gdpipe.optimizers import hyperparameters
+
 ROOT = Path(__file__).resolve().parents[1]
 # What a pipeline run needs from the project: the tree a user clones, minus outputs.
 PROJECT_FILES = (
@@ -74,11 +76,8 @@ UNIT_PARAMS = {
         "n_starts": 20,
         "steps": 100,
         "target": 1e-06,
-        "momentum": 0.9,
-        "beta1": 0.9,
-        "beta2": 0.999,
-        "eps": 1e-08,
-        "alpha": 0.99,
+        # every optimizer's hyperparameters at their defaults (gdpipe.optimizers)
+        **{key: default for key, (default, _) in hyperparameters().items()},
         "condition": 100,
         "paths": 8,
     },

@@ -13,6 +13,7 @@ from gdpipe import descent, provenance
 from gdpipe.descent import descend
 from gdpipe.objectives import get_surface
 from gdpipe.optimizers import OPTIMIZERS, get_optimizer, hyperparameters
+from tests.test_optimizers import HYPERS
 
 F64 = torch.float64
 PER_START = ("first_hit", "diverged_step", "final", "final_value")  # (K, N, ...)
@@ -35,8 +36,7 @@ def _assert_identical(a: dict, b: dict):
         assert torch.equal(a[name].nan_to_num(7.0), b[name].nan_to_num(7.0)), name
 
 
-# Every hyperparameter off its default (from the batch test tests/test_optimizers.py had).
-TUNED = {"momentum": 0.7, "beta1": 0.8, "beta2": 0.95, "eps": 1e-3, "alpha": 0.9}
+TUNED = HYPERS["tuned"]  # every hyperparameter off its default
 
 
 def _bound(optimizer: str, hyper: dict):

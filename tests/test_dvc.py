@@ -23,6 +23,7 @@ from tests.conftest import ROOT, SMALL, artifacts, environment, write_params
 BIN = Path(sys.executable).parent
 LINEAR_STAGES = {"train-linear", "evaluate-linear", "plot_linear", "summarize", "report"}
 UP_TO_DATE = "Data and pipelines are up to date."
+LAB_SURFACES = yaml.safe_load((ROOT / "params.yaml").read_text())["lab"]["surfaces"]
 # `dvc exp show` with the columns docs/dvc.md gives (its one line starting so).
 EXP_SHOW = next(
     shlex.split(line.split("#")[0])
@@ -128,9 +129,10 @@ def test_dvc_yaml_is_what_the_snakefile_generates():
 
 def test_snakemake_jobs_and_dvc_stages_agree(scratch):
     snakemake_side, dvc_side = job_list(scratch, "snakemake"), job_list(scratch, "dvc")
-    # 3 generate, 2 split, descend, 2 train, 2 evaluate, 3 plot, summary; the lab: 7 surfaces'
-    # starts, runs, paths and ECDF figures, 2 basins, the gif, the lr figure, and its summary.
-    assert len(dvc_side) == 14 + 7 * 4 + 2 + 1 + 1 + 1
+    # 3 generate, 2 split, descend, 2 train, 2 evaluate, 3 plot, summary; the lab: each
+    # surface's starts, runs, paths and ECDF figures, 2 basins, the gif, the lr figure, its
+    # summary; the report.
+    assert len(dvc_side) == 14 + len(LAB_SURFACES) * 4 + 2 + 1 + 1 + 1 + 1
     assert {job["name"]: job for job in snakemake_side} == {job["name"]: job for job in dvc_side}
     train = next(job for job in dvc_side if job["name"] == "train-linear")
     assert train["cmd"].startswith("python -m scripts.train --params params.yaml ")
@@ -207,7 +209,8 @@ def test_metrics_and_plots_are_declared():
         assert spec["y"] == {f"results/{model}/history.csv": ["train_loss", "test_loss"]}
     assert curves["surface_value"]["x"] == "step"
     images = [plot for plot in content["plots"] if isinstance(plot, str)]
-    assert len(images) == 6 + 7 * 2 + 2 + 1 + 1  # the lab: paths and ECDF each, basins, lr, heatmap
+    # the lab: paths and ECDF each, basins on sincos and styblinski_tang, lr, heatmap
+    assert len(images) == 6 + len(LAB_SURFACES) * 2 + 2 + 1 + 1
     assert all(image.endswith(".png") for image in images)
 
 

@@ -36,7 +36,7 @@ def _points(name: str, n: int = 64) -> torch.Tensor:
     return low + (high - low) * torch.rand(n, 2, generator=g, dtype=torch.float64)
 
 
-def test_registry_lists_the_seven_surfaces_in_order():
+def test_registry_lists_the_surfaces_in_order():
     # TABLE is the independent record of each surface: a surface registered without an entry
     # there would escape the f* and domain checks.
     assert list(SURFACES) == list(TABLE)
