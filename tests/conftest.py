@@ -109,6 +109,15 @@ LONGEST_FIRST = (
 )
 
 
+def pytest_configure(config):
+    # pytest-xdist runs a worker per core, each beside the other's pipeline runs: in-process
+    # torch work takes one thread, not every core (no bit depends on it: test_descent.py).
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        import torch
+
+        torch.set_num_threads(1)
+
+
 def pytest_collection_modifyitems(items):
     def rank(item):
         name = item.path.stem
