@@ -63,8 +63,7 @@ def surface_trajectories(surface: Surface, trajectories: pd.DataFrame, p: Surfac
     ax.scatter(first["x1"], first["x2"], s=18, color="white", ec="black", lw=0.6, label="start")
     # Ends above the stars: most paths end on a known minimum, and both must show.
     ax.scatter(last["x1"], last["x2"], s=18, color=style.PREDICTION, zorder=5, label="end")
-    minima = np.array([m[:2] for m in surface.minima])
-    minima = minima[((minima >= lo) & (minima <= hi)).all(axis=1)]
+    _, minima = surface.minima_in(lo, hi)  # a periodic surface's copies too
     star = {"marker": "*", "s": 120, "color": style.MINIMUM, "edgecolors": "black", "zorder": 4}
     ax.scatter(minima[:, 0], minima[:, 1], **star, label="known minimum")
     shown = "" if len(first) == p.n_starts else f"the first {len(first):,} of "
@@ -72,6 +71,11 @@ def surface_trajectories(surface: Surface, trajectories: pd.DataFrame, p: Surfac
     title += f", lr={p.lr:g}"
     if len(diverged):
         title += f": {len(diverged)} diverged (first at step {int(diverged['step'].min()) + 1})"
+    # Where the others ended: none at a minimum is then read as too few steps, not as a bug.
+    ends = last.loc[last["step"] == p.steps, ["x1", "x2"]].to_numpy()
+    title += f"\n{surface.at_minima(ends).any(axis=1).sum()} of {len(first)} at a known minimum"
+    if moving := int((np.linalg.norm(surface.gradient(ends), axis=-1) > 1e-2).sum()):
+        title += f", {moving} still moving: raise surface.steps"
     ax.set_title(title)
     fig.legend(loc="outside lower center", ncols=3)  # beside the map: it hides no path
     return fig

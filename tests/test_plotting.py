@@ -1,6 +1,7 @@
 """Figures carry what a reader needs: a title, labelled axes, a legend; diverged runs say so."""
 
 import dataclasses
+import math
 
 import numpy as np
 import pandas as pd
@@ -57,6 +58,24 @@ def test_surface_figure_of_a_diverged_run_says_so_and_keeps_a_sane_view(params):
     low, high = ax.get_xlim()
     assert low >= p.low - 1.1 * (p.high - p.low)
     assert high <= p.high + 1.1 * (p.high - p.low)
+
+
+def test_surface_figure_stars_the_copies_of_minima_in_view_and_counts_the_starts_at_one(params):
+    sincos = get_surface("sincos")
+    x1, x2, _ = sincos.minima[0]
+    # One start ends on a copy of the global minimum outside the domain (sincos is unchanged by
+    # a shift of (2π, 2π)), the other on a slope, still moving.
+    ends = [(x1 - 2 * math.pi, x2 - 2 * math.pi), (1.0, 2.0)]
+    rows = [(s, i, *end, 0.0) for s in (0, 1) for i, end in enumerate(ends)]
+    trajectories = pd.DataFrame(rows, columns=["step", "start", "x1", "x2", "value"])
+    p = dataclasses.replace(params.surface, steps=1, n_starts=2)
+    ax = plotting.surface_trajectories(sincos, trajectories, p).axes[0]
+    (stars,) = [c for c in ax.collections if c.get_label() == "known minimum"]
+    assert np.isclose(stars.get_offsets(), ends[0]).all(axis=1).any()
+    lo, hi = ax.get_xlim()
+    _, in_view = sincos.minima_in(lo, hi)
+    assert len(stars.get_offsets()) == len(in_view) > len(sincos.minima)
+    assert "1 of 2 at a known minimum, 1 still moving: raise surface.steps" in ax.get_title()
 
 
 def test_loss_curves_are_labelled_and_log_scaled_when_spanning_decades():
