@@ -187,7 +187,7 @@ def ecdf_figure(surface: Surface, hits: DataFrame, best: DataFrame, steps: int) 
     """COCO-style ECDF: share of (start, target) pairs solved by each step, per optimizer at its
     best lr, over x from 1 to `steps` (log)."""
     lrs, chosen = _at_best(hits, best, surface)
-    fig = style.figure(style.WIDE)
+    fig = style.figure((style.WIDE[0], style.WIDE[1] * 1.2))  # room for the legend below
     ax = fig.add_subplot()
     grid = np.unique(np.geomspace(1, max(steps, 1), 400).round())
     for optimizer, table in chosen.items():
@@ -206,7 +206,8 @@ def ecdf_figure(surface: Surface, hits: DataFrame, best: DataFrame, steps: int) 
         f"{hits['start'].nunique()} starts × {len(targets)} targets, {steps} steps; best lr each"
     )
     ax.grid(alpha=0.3, which="both")
-    fig.legend(loc="outside right upper", fontsize=style.LEGEND_FONT)
+    # Below the plot, not beside it: there the title, as wide as the plot, ran into it.
+    fig.legend(**BELOW)
     return fig
 
 

@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba
 from PIL import Image
 
@@ -166,6 +167,21 @@ def test_ecdf_figure_has_one_line_per_optimizer(lab, best):
         y = np.asarray(line.get_ydata())
         assert np.all(np.diff(y) >= 0)
         assert 0 <= y.min() <= y.max() <= 1
+
+
+def test_ecdf_title_and_legend_stay_apart_and_inside_the_figure(lab, best):
+    # The longest surface name: with the legend beside the plot, the title ran into it.
+    surface = get_surface("styblinski_tang")
+    fig = lab_plots.ecdf_figure(surface, lab["hits"], best.assign(surface=surface.name), STEPS)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    (ax,) = _panels(fig)
+    title = ax.title.get_window_extent(renderer)
+    assert surface.name in ax.get_title()
+    for box in (title, fig.legends[0].get_window_extent(renderer)):
+        assert fig.bbox.x0 <= box.x0 < box.x1 <= fig.bbox.x1
+    # Apart by more than a hair: the old title ended 2 pixels short of the legend's frame.
+    assert not title.padded(10).overlaps(fig.legends[0].get_window_extent(renderer))
 
 
 def test_success_heatmap_has_a_panel_per_surface_and_annotates_each_cell(summary):
