@@ -116,6 +116,13 @@ def test_quadratic_panels_show_the_chosen_epochs():
     rows, cols = fig.axes[0].get_subplotspec().get_gridspec().get_geometry()
     assert [ax.get_xlabel() for ax in fig.axes[-cols:]] == ["time t"] * cols  # bottom row
     assert [ax.get_ylabel() for ax in fig.axes[::cols]] == ["speed"] * rows  # first column
+    # Every panel shows where enough steps would end; the title says the fit stopped short.
+    for ax in fig.axes:
+        (reference,) = [line for line in ax.lines if line.get_label() == "least squares"]
+        np.testing.assert_allclose(reference.get_ydata(), reference.get_xdata() ** 2, atol=1e-9)
+    assert "after 10 epochs train MSE 1, far above the least-squares fit's" in fig.get_suptitle()
+    fitted = plotting.quadratic_panels(train, test, history.assign(train_loss=0.0))
+    assert "least-squares" not in fitted.get_suptitle()
 
 
 @pytest.mark.parametrize(
