@@ -47,20 +47,21 @@ def _lab_contour(ax, surface: Surface, lo: float, hi: float, filled: bool = True
     ax.set_aspect("equal")
 
 
-def _minima(ax, surface: Surface, colours=(style.MINIMUM,)) -> None:
+def _minima(ax, surface: Surface, lo: float, hi: float, colours=(style.MINIMUM,)) -> None:
+    """The known minima in the square [lo, hi]², periodic copies included, each in the colour
+    of its listed minimum's index."""
     # A lattice of local minima (Rastrigin's 121) drawn as stars would hide the paths: there
     # only the global minimum is a star, the others small dots.
-    many, f_star = len(surface.minima) > len(style.OKABE_ITO), surface.f_star
-    stars = [m for m in surface.minima if not many or m[2] == f_star]
-    for i, (m1, m2, _) in enumerate(stars):
-        legend = ("global minimum" if many else "known minimum") if i == 0 else None
-        colour = colours[i % len(colours)]  # zorder 8: above the paths that end on it
-        ax.scatter(
-            m1, m2, marker="*", s=170, color=colour, ec="black", lw=0.8, zorder=8, label=legend
-        )
+    many = len(surface.minima) > len(style.OKABE_ITO)
+    index, points = surface.minima_in(lo, hi)
+    star = np.array([not many or surface.minima[i][2] == surface.f_star for i in index], bool)
+    colour = [colours[i % len(colours)] for i in index[star]]
+    label = "global minimum" if many else "known minimum"  # zorder 8: above paths ending on it
+    ax.scatter(
+        *points[star].T, marker="*", s=170, color=colour, ec="k", lw=0.8, zorder=8, label=label
+    )
     if many:
-        local = np.array([m[:2] for m in surface.minima if m[2] != f_star])
-        ax.scatter(local[:, 0], local[:, 1], s=9, color="black", zorder=7, label="local minimum")
+        ax.scatter(*points[~star].T, s=9, color="black", zorder=7, label="local minimum")
 
 
 def _diverged_at(path: DataFrame, steps: int) -> int | None:
@@ -89,39 +90,37 @@ def _common_start(paths: dict[str, DataFrame], steps: int) -> int:
     return max(whole, key=lambda s: (height[s], -s))
 
 
-def _paths_axes(surface: Surface, paths: DataFrame, best: DataFrame, start, **figure):
-    """The paths figure with empty lines (contour, minima, the start, a line and end marker per
-    optimizer at its best lr from `start`), and show_until(step), which draws them up to `step`."""
+def _paths_axes(surface: Surface, paths: DataFrame, best: DataFrame, start, dpi=100):
+    """The paths figure with empty lines, a panel per optimizer at its best lr from `start` (the
+    same contour, view, minima and start in each), and show_until(step), which draws them up to
+    `step`. A panel each: on one map the paths hide one another where they share a stretch."""
     steps = int(paths["step"].max())
     lrs, chosen = _at_best(paths, best, surface)
     start = _common_start(chosen, steps) if start is None else start
     chosen = {o: p[p["start"] == start].sort_values("step") for o, p in chosen.items()}
-    fig = style.figure(style.MAP, **figure)
-    ax = fig.add_subplot()
+    fig, axes = style.panel_grid(len(lrs), extra_height=0.8, sharex=True, sharey=True)
+    fig.set_dpi(dpi)
     points = np.concatenate([p[["x1", "x2"]].to_numpy() for p in chosen.values()])
     lo, hi = view(points, *surface.domain)
-    _lab_contour(ax, surface, lo, hi)
-    _minima(ax, surface)
     first = next(iter(chosen.values())).iloc[0]
-    ax.scatter(
-        first["x1"], first["x2"], s=90, color="white", ec="black", lw=1.5, zorder=6, label="start"
-    )
     artists = {}
-    for i, (optimizer, lr) in enumerate(lrs.items()):
+    for ax, (optimizer, lr) in zip(axes.flat, lrs.items(), strict=False):
+        _lab_contour(ax, surface, lo, hi)
+        _minima(ax, surface, lo, hi)
+        ax.scatter(first["x1"], first["x2"], s=90, c="w", ec="k", lw=1.5, zorder=6, label="start")
         colour, dash = style.optimizer_style(optimizer)
-        # Paths often share a stretch: each is drawn thinner than the one below it.
-        width = max(3.5 - 0.4 * i, 1.2)
-        label = f"{optimizer} (lr={lr:g})"
-        diverged = _diverged_at(chosen[optimizer], steps)
-        if diverged is not None:
-            label += f"\ndiverged at step {diverged}"
-        (line,) = ax.plot([], [], color=colour, linestyle=dash, linewidth=width, label=label)
-        (end,) = ax.plot([], [], color=colour, linestyle="none", zorder=7, **END_MARKER)
+        # Above the start (a short path leaves from under it); the end above a star it reached.
+        (line,) = ax.plot([], [], color=colour, linestyle=dash, linewidth=2.5, zorder=7)
+        (end,) = ax.plot([], [], color=colour, linestyle="none", zorder=9, **END_MARKER)
         artists[optimizer] = line, end
-    ax.plot([], [], color="0.3", linestyle="none", label="end", **END_MARKER)
-    fig.legend(**BELOW, title="shading: lighter is lower f")
-    ax.set_title(
-        f"{surface.name}: each optimizer at its best lr\nfrom start {start} "
+        diverged = _diverged_at(chosen[optimizer], steps)
+        lost = "" if diverged is None else f": diverged at step {diverged}"
+        ax.set_title(f"{optimizer}, lr={lr:g}{lost}")
+    end = Line2D([], [], color="0.3", linestyle="none", label="end", **END_MARKER)
+    keys = [*axes.flat[0].get_legend_handles_labels()[0], end]
+    fig.legend(handles=keys, **BELOW, title="shading: lighter is lower f")
+    title = fig.suptitle(
+        f"{surface.name}: each optimizer at its best lr from start {start} "
         f"({first['x1']:.2f}, {first['x2']:.2f}), up to {steps} steps"
     )
 
@@ -132,14 +131,15 @@ def _paths_axes(surface: Surface, paths: DataFrame, best: DataFrame, start, **fi
             line.set_data(x1, x2)
             end.set_data(x1[-1:], x2[-1:])
 
-    return fig, ax, show_until, steps
+    return fig, title, show_until, steps
 
 
 def paths_figure(
     surface: Surface, paths: DataFrame, best: DataFrame, start: int | None = None
 ) -> Figure:
-    """Contour of f with one path per optimizer at its best lr from one common start (default:
-    of the starts every optimizer has a path from, the highest one where none diverges)."""
+    """Contour of f with the path of each optimizer at its best lr, a panel each, from one common
+    start (default: of the starts every optimizer has a path from, the highest one where none
+    diverges)."""
     fig, _, show_until, steps = _paths_axes(surface, paths, best, start)
     show_until(steps)
     return fig
@@ -147,17 +147,16 @@ def paths_figure(
 
 def paths_gif(surface: Surface, paths: DataFrame, best: DataFrame, frames: int = 48) -> bytes:
     """The paths figure as an animated GIF, steps spaced log-like; same input, same bytes."""
-    fig, ax, show_until, steps = _paths_axes(surface, paths, best, None, dpi=80)
-    canvas = FigureCanvasAgg(fig)
-    title = ax.get_title()
+    fig, title, show_until, steps = _paths_axes(surface, paths, best, None, dpi=80)
+    canvas, heading = FigureCanvasAgg(fig), title.get_text()
     # Most of the motion is early: frames at geometrically spaced steps, then the last.
     shown = np.unique(np.concatenate([[0], np.geomspace(1, max(steps, 1), frames - 1).round()]))
     palette, images = _gif_palette(), []
     for step in shown.astype(int):
         show_until(step)
-        ax.set_title(f"{title}\nstep {step}")
+        title.set_text(f"{heading}: step {step}")  # where the first layout put it
         canvas.draw()
-        fig.set_layout_engine("none")  # laid out once: the frames differ only inside the axes
+        fig.set_layout_engine("none")  # laid out once: the frames differ only in the panels
         rgb = Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3])
         images.append(rgb.quantize(palette=palette, dither=Image.Dither.NONE))
     buffer = io.BytesIO()
@@ -188,7 +187,7 @@ def ecdf_figure(surface: Surface, hits: DataFrame, best: DataFrame, steps: int) 
     """COCO-style ECDF: share of (start, target) pairs solved by each step, per optimizer at its
     best lr, over x from 1 to `steps` (log)."""
     lrs, chosen = _at_best(hits, best, surface)
-    fig = style.figure(style.WIDE)
+    fig = style.figure((style.WIDE[0], style.WIDE[1] * 1.2))  # room for the legend below
     ax = fig.add_subplot()
     grid = np.unique(np.geomspace(1, max(steps, 1), 400).round())
     for optimizer, table in chosen.items():
@@ -207,7 +206,8 @@ def ecdf_figure(surface: Surface, hits: DataFrame, best: DataFrame, steps: int) 
         f"{hits['start'].nunique()} starts × {len(targets)} targets, {steps} steps; best lr each"
     )
     ax.grid(alpha=0.3, which="both")
-    fig.legend(loc="outside right upper", fontsize=style.LEGEND_FONT)
+    # Below the plot, not beside it: there the title, as wide as the plot, ran into it.
+    fig.legend(**BELOW)
     return fig
 
 
@@ -273,7 +273,7 @@ def basin_figure(surface: Surface, runs: DataFrame, best: DataFrame) -> Figure:
             ax.scatter(x1[basin == k], x2[basin == k], s=30, color=colour, edgecolors="none")
         ax.scatter(x1[basin == -2], x2[basin == -2], s=30, facecolors="none", edgecolors="0.4")
         ax.scatter(x1[basin == -1], x2[basin == -1], s=34, marker="x", color="black")
-        _minima(ax, surface, colours)
+        _minima(ax, surface, low - pad, high + pad, colours)
         diverged = int((basin == -1).sum())
         ax.set_title(f"{optimizer}, lr={lrs[optimizer]:g}: {diverged} of {len(table)} diverged")
 

@@ -63,8 +63,7 @@ def surface_trajectories(surface: Surface, trajectories: pd.DataFrame, p: Surfac
     ax.scatter(first["x1"], first["x2"], s=18, color="white", ec="black", lw=0.6, label="start")
     # Ends above the stars: most paths end on a known minimum, and both must show.
     ax.scatter(last["x1"], last["x2"], s=18, color=style.PREDICTION, zorder=5, label="end")
-    minima = np.array([m[:2] for m in surface.minima])
-    minima = minima[((minima >= lo) & (minima <= hi)).all(axis=1)]
+    _, minima = surface.minima_in(lo, hi)  # a periodic surface's copies too
     star = {"marker": "*", "s": 120, "color": style.MINIMUM, "edgecolors": "black", "zorder": 4}
     ax.scatter(minima[:, 0], minima[:, 1], **star, label="known minimum")
     shown = "" if len(first) == p.n_starts else f"the first {len(first):,} of "
@@ -72,6 +71,11 @@ def surface_trajectories(surface: Surface, trajectories: pd.DataFrame, p: Surfac
     title += f", lr={p.lr:g}"
     if len(diverged):
         title += f": {len(diverged)} diverged (first at step {int(diverged['step'].min()) + 1})"
+    # Where the others ended: none at a minimum is then read as too few steps, not as a bug.
+    ends = last.loc[last["step"] == p.steps, ["x1", "x2"]].to_numpy()
+    title += f"\n{surface.at_minima(ends).any(axis=1).sum()} of {len(first)} at a known minimum"
+    if moving := int((np.linalg.norm(surface.gradient(ends), axis=-1) > 1e-2).sum()):
+        title += f", {moving} still moving: raise surface.steps"
     ax.set_title(title)
     fig.legend(loc="outside lower center", ncols=3)  # beside the map: it hides no path
     return fig
@@ -110,16 +114,19 @@ def loss_curves(history: pd.DataFrame, title: str, loss_name: str) -> Figure:
 def quadratic_panels(
     train: pd.DataFrame, test: pd.DataFrame, history: pd.DataFrame, panels: int = 6
 ) -> Figure:
-    """Data against the fitted parabola at `panels` epochs spread over training."""
+    """Data against the fitted parabola at `panels` epochs spread over training, and the
+    least-squares parabola of the train data (where enough steps would end)."""
     picks = np.unique(np.linspace(0, len(history) - 1, min(panels, len(history))).round())
     fig, axes = style.panel_grid(len(picks), height=0.8, sharex=True, sharey=True)
     both = pd.concat([train, test])
     t = np.linspace(both["t"].min(), both["t"].max(), 200)
+    best = np.polyfit(train["t"], train["speed"], 2)
     for ax, pick in zip(axes.flat, picks, strict=False):
         row = history.iloc[int(pick)]
         ax.scatter(train["t"], train["speed"], s=14, color=style.TRAIN, label="train")
         ax.scatter(test["t"], test["speed"], s=14, color=style.TEST, label="test")
         ax.plot(t, row["a"] * t**2 + row["b"] * t + row["c"], color=style.PREDICTION, label="model")
+        ax.plot(t, np.polyval(best, t), "--", lw=1, color=style.BLACK, label="least squares")
         ax.set_title(f"epoch {int(row['epoch'])}: train MSE {row['train_loss']:.3g}")
         ax.grid(alpha=0.3)
     for ax in axes[-1]:
@@ -131,7 +138,15 @@ def quadratic_panels(
     margin = 0.25 * (speeds.max() - speeds.min())
     axes[0, 0].set_ylim(speeds.min() - margin, speeds.max() + margin)
     axes[0, 0].legend(fontsize=style.LABEL_FONT)
-    fig.suptitle("Quadratic a·t² + b·t + c fitted by hand-written gradient steps")
+    title = "Quadratic a·t² + b·t + c fitted by hand-written gradient steps"
+    # A fit that stops short is the step size's doing, not a bug: say so. f curves ~mean(t⁴)
+    # along a and ~1 along c: a step that keeps a stable moves b and c little each epoch.
+    lowest, last = np.mean((np.polyval(best, train["t"]) - train["speed"]) ** 2), history.iloc[-1]
+    if last["train_loss"] > 1.1 * lowest:
+        title += f"\nafter {last['epoch']:.0f} epochs train MSE {last['train_loss']:.3g}, far "
+        title += f"above the least-squares fit's {lowest:.3g} (dashed): a learning rate small "
+        title += "enough for the t² term barely moves b and c"
+    fig.suptitle(title)
     return fig
 
 

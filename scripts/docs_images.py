@@ -12,7 +12,7 @@ from PIL import Image
 # README image -> (the figure it shows, width in pixels)
 IMAGES = {
     "lab_ecdf.png": ("results/plots/lab/sincos/ecdf.png", 600),
-    "lab_best_paths.png": ("results/plots/lab/himmelblau/paths.png", 480),
+    "lab_best_paths.png": ("results/plots/lab/himmelblau/paths.png", 960),  # six panels
     "surface_paths.png": ("results/plots/surface_trajectories.png", 480),
     "linear_fit.png": ("results/plots/linear_fit.png", 480),
 }

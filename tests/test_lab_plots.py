@@ -6,6 +6,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba
 from PIL import Image
 
@@ -76,35 +77,58 @@ def _legend(fig) -> list[str]:
     return [t.get_text() for legend in fig.legends for t in legend.get_texts()]
 
 
-def _path_lines(ax) -> dict[str, object]:
-    return {line.get_label().split()[0]: line for line in ax.lines if "(lr=" in line.get_label()}
+def _path_lines(ax) -> list:
+    """A panel's drawn lines (not markers alone, nor the contour's)."""
+    return [line for line in ax.lines if line.get_linestyle() != "None"]
 
 
-def test_paths_figure_draws_each_optimizer_at_its_best_lr_from_one_start(lab, best):
+def test_paths_figure_has_a_panel_per_optimizer_each_with_its_own_path(lab, best):
+    # On one map the paths hid one another where they shared a stretch: a panel each.
     fig = lab_plots.paths_figure(SINCOS, lab["paths"], best, start=1)
-    (ax,) = _panels(fig)
-    assert "sincos" in ax.get_title()
-    assert "start 1" in ax.get_title()
-    lines = _path_lines(ax)
-    assert list(lines) == list(STEP_SCALES)
-    for optimizer, line in lines.items():
+    panels = _panels(fig)
+    assert [ax.get_title().split(",")[0] for ax in panels] == list(STEP_SCALES)
+    assert "sincos" in fig.get_suptitle()
+    assert "start 1 " in fig.get_suptitle()
+    for ax, optimizer in zip(panels, STEP_SCALES, strict=True):
         lr = float(best.loc[best["optimizer"] == optimizer, "lr"].iloc[0])
-        assert f"lr={lr:g}" in line.get_label()
+        assert f"lr={lr:g}" in ax.get_title()
+        (line,) = _path_lines(ax)
+        assert line.get_color() == style.optimizer_style(optimizer)[0]
         x1, x2 = line.get_data()
         assert len(x1) == STEPS + 1
         assert (x1[0], x2[0]) == tuple(STARTS[1])
+        # The same view in every panel, and a short path drawn above the start it leaves.
+        assert (ax.get_xlim(), ax.get_ylim()) == (panels[0].get_xlim(), panels[0].get_ylim())
+        (start,) = [c for c in ax.collections if c.get_label() == "start"]
+        assert line.get_zorder() > start.get_zorder()
     assert {"start", "end", "known minimum"} <= set(_legend(fig))
 
 
 def test_paths_figure_default_start_is_one_every_optimizer_has(lab, best):
     paths = lab["paths"]
     paths = paths[~((paths["optimizer"] == "adam") & (paths["start"] == 0))]
-    ax = _panels(lab_plots.paths_figure(SINCOS, paths, best))[0]
+    fig = lab_plots.paths_figure(SINCOS, paths, best)
     # Of the starts every optimizer has a path from, the one that starts highest.
     shared = sorted(set(paths["start"]) - {0})
     highest = max(shared, key=lambda s: SINCOS.value(STARTS[s]))
     assert highest != min(shared)  # so the test tells "highest" from "first"
-    assert f"start {highest} " in ax.get_title()
+    assert f"start {highest} " in fig.get_suptitle()
+
+
+def test_paths_figure_stars_every_minimum_in_view_periodic_copies_included():
+    # A path to a copy of a local minimum outside the domain: sincos is unchanged by (4π, 0).
+    x1, x2, _ = SINCOS.minima[1]
+    end = (x1 + 4 * math.pi, x2)
+    paths = pd.DataFrame(
+        {"optimizer": "sgd", "lr": 0.1, "start": 0, "step": [0, 1], "value": 0.0}
+        | {"x1": [9.0, end[0]], "x2": [7.0, end[1]]}
+    )
+    best = pd.DataFrame({"surface": ["sincos"], "optimizer": ["sgd"], "lr": [0.1]})
+    (ax,) = _panels(lab_plots.paths_figure(SINCOS, paths, best))
+    (stars,) = [c for c in ax.collections if c.get_label() == "known minimum"]
+    assert np.isclose(stars.get_offsets(), end).all(axis=1).any()
+    _, in_view = SINCOS.minima_in(*ax.get_xlim())
+    assert len(stars.get_offsets()) == len(in_view) > len(SINCOS.minima)
 
 
 def test_ecdf_counts_pairs_solved_by_each_step():
@@ -143,6 +167,21 @@ def test_ecdf_figure_has_one_line_per_optimizer(lab, best):
         y = np.asarray(line.get_ydata())
         assert np.all(np.diff(y) >= 0)
         assert 0 <= y.min() <= y.max() <= 1
+
+
+def test_ecdf_title_and_legend_stay_apart_and_inside_the_figure(lab, best):
+    # The longest surface name: with the legend beside the plot, the title ran into it.
+    surface = get_surface("styblinski_tang")
+    fig = lab_plots.ecdf_figure(surface, lab["hits"], best.assign(surface=surface.name), STEPS)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw(renderer)
+    (ax,) = _panels(fig)
+    title = ax.title.get_window_extent(renderer)
+    assert surface.name in ax.get_title()
+    for box in (title, fig.legends[0].get_window_extent(renderer)):
+        assert fig.bbox.x0 <= box.x0 < box.x1 <= fig.bbox.x1
+    # Apart by more than a hair: the old title ended 2 pixels short of the legend's frame.
+    assert not title.padded(10).overlaps(fig.legends[0].get_window_extent(renderer))
 
 
 def test_success_heatmap_has_a_panel_per_surface_and_annotates_each_cell(summary):

@@ -129,6 +129,24 @@ def test_the_listed_minima_are_every_minimum_in_the_domain(name, kappa):
     np.testing.assert_allclose(found[:, 2], listed[order, 2], rtol=0, atol=1e-10)
 
 
+@pytest.mark.parametrize("name", ["sincos", "himmelblau"])
+def test_minima_in_a_square_are_every_minimum_there_periodic_copies_included(name):
+    # A square wider than the domain (a figure's view): sincos repeats itself there, so the
+    # listed minima and their copies must be every minimum the search finds in it.
+    surface = get_surface(name)
+    low, high = surface.domain
+    square = (low - 0.3 * (high - low), high + 0.6 * (high - low))
+    index, points = surface.minima_in(*square)
+    found = np.array(find_minima(dataclasses.replace(surface, domain=square)))
+    assert len(points) == len(found) > len(surface.minima) * (name == "sincos")
+    gaps = np.abs(found[:, None, :2] - points[None]).max(axis=-1)  # (found, ours)
+    match = gaps.argmin(axis=1)
+    assert sorted(match) == list(range(len(points)))
+    assert gaps.min(axis=1).max() < 2e-6
+    values = np.array([surface.minima[i][2] for i in index[match]])
+    np.testing.assert_allclose(values, found[:, 2], rtol=0, atol=1e-10)
+
+
 def test_minima_found_include_those_on_the_domains_edge_and_every_rastrigin_well():
     # sincos on its edge x2 = 0 is sin x1 + sin(x1/2): lowest at x1 = 5.1475 (f = -0.369), the
     # minimum a hand-made list missed; Rastrigin has one well beside each integer, 11 x 11.

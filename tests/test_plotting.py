@@ -1,6 +1,7 @@
 """Figures carry what a reader needs: a title, labelled axes, a legend; diverged runs say so."""
 
 import dataclasses
+import math
 
 import numpy as np
 import pandas as pd
@@ -59,6 +60,24 @@ def test_surface_figure_of_a_diverged_run_says_so_and_keeps_a_sane_view(params):
     assert high <= p.high + 1.1 * (p.high - p.low)
 
 
+def test_surface_figure_stars_the_copies_of_minima_in_view_and_counts_the_starts_at_one(params):
+    sincos = get_surface("sincos")
+    x1, x2, _ = sincos.minima[0]
+    # One start ends on a copy of the global minimum outside the domain (sincos is unchanged by
+    # a shift of (2π, 2π)), the other on a slope, still moving.
+    ends = [(x1 - 2 * math.pi, x2 - 2 * math.pi), (1.0, 2.0)]
+    rows = [(s, i, *end, 0.0) for s in (0, 1) for i, end in enumerate(ends)]
+    trajectories = pd.DataFrame(rows, columns=["step", "start", "x1", "x2", "value"])
+    p = dataclasses.replace(params.surface, steps=1, n_starts=2)
+    ax = plotting.surface_trajectories(sincos, trajectories, p).axes[0]
+    (stars,) = [c for c in ax.collections if c.get_label() == "known minimum"]
+    assert np.isclose(stars.get_offsets(), ends[0]).all(axis=1).any()
+    lo, hi = ax.get_xlim()
+    _, in_view = sincos.minima_in(lo, hi)
+    assert len(stars.get_offsets()) == len(in_view) > len(sincos.minima)
+    assert "1 of 2 at a known minimum, 1 still moving: raise surface.steps" in ax.get_title()
+
+
 def test_loss_curves_are_labelled_and_log_scaled_when_spanning_decades():
     history = pd.DataFrame(
         {"epoch": [0, 1, 2], "train_loss": [1e4, 10.0, 0.1], "test_loss": [1e4, 20.0, 0.2]}
@@ -97,6 +116,13 @@ def test_quadratic_panels_show_the_chosen_epochs():
     rows, cols = fig.axes[0].get_subplotspec().get_gridspec().get_geometry()
     assert [ax.get_xlabel() for ax in fig.axes[-cols:]] == ["time t"] * cols  # bottom row
     assert [ax.get_ylabel() for ax in fig.axes[::cols]] == ["speed"] * rows  # first column
+    # Every panel shows where enough steps would end; the title says the fit stopped short.
+    for ax in fig.axes:
+        (reference,) = [line for line in ax.lines if line.get_label() == "least squares"]
+        np.testing.assert_allclose(reference.get_ydata(), reference.get_xdata() ** 2, atol=1e-9)
+    assert "after 10 epochs train MSE 1, far above the least-squares fit's" in fig.get_suptitle()
+    fitted = plotting.quadratic_panels(train, test, history.assign(train_loss=0.0))
+    assert "least-squares" not in fitted.get_suptitle()
 
 
 @pytest.mark.parametrize(
