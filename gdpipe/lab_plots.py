@@ -214,7 +214,9 @@ def ecdf_figure(surface: Surface, hits: DataFrame, best: DataFrame, steps: int) 
 def success_heatmap(summary: DataFrame, target: float | None = None) -> Figure:
     """Share of starts reaching the target, optimizer × lr, one annotated panel per surface."""
     surfaces = list(dict.fromkeys(summary["surface"]))
-    fig, axes = style.panel_grid(len(surfaces), width=1.3, height=0.85)
+    # Two panels a row: the figure then shows at full size on a laptop's page (the report), where
+    # three a row were scaled down until the cells' numbers were hard to read.
+    fig, axes = style.panel_grid(len(surfaces), width=1.3, height=0.85, cols=2)
     for ax, surface in zip(axes.flat, surfaces, strict=False):
         cells = summary[summary["surface"] == surface].pivot(index="optimizer", columns="lr")
         cells = cells.loc[optimizer_order(cells.index)]
@@ -227,7 +229,7 @@ def success_heatmap(summary: DataFrame, target: float | None = None) -> Figure:
             if np.isfinite(rate):
                 text = "div" if lost[i, j] else f"{100 * rate:.0f}"
                 colour = "black" if lost[i, j] or rate > 0.6 else "white"
-                ax.text(j, i, text, ha="center", va="center", fontsize=style.LABEL_FONT, c=colour)
+                ax.text(j, i, text, ha="center", va="center", c=colour)
         ax.set_xticks(range(len(lrs)), [f"{lr:g}" for lr in lrs], rotation=45)
         ax.set_yticks(range(len(cells)), cells.index)
         ax.set(xlabel="learning rate", ylabel="optimizer", title=surface)

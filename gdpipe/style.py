@@ -38,10 +38,10 @@ def figure(size: tuple[float, float], **kwargs) -> Figure:
     return Figure(figsize=size, layout="constrained", **kwargs)
 
 
-def panel_grid(n: int, width=1.0, height=1.0, extra_height=0.0, **subplots) -> tuple:
-    """A figure of `n` panels, three a row, each PANEL scaled by (width, height), and its 2-D
+def panel_grid(n: int, width=1.0, height=1.0, extra_height=0.0, cols=3, **subplots) -> tuple:
+    """A figure of `n` panels, `cols` a row, each PANEL scaled by (width, height), and its 2-D
     array of axes; the cells the last row leaves over are hidden."""
-    cols = min(3, n)
+    cols = min(cols, n)
     rows = -(-n // cols)
     fig = figure((PANEL[0] * width * cols, PANEL[1] * height * rows + extra_height))
     axes = fig.subplots(rows, cols, squeeze=False, **subplots)
