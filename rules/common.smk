@@ -3,6 +3,8 @@
 import glob
 import subprocess
 
+import yaml
+
 from gdpipe.experiments import EXPERIMENTS, TRAINED
 from gdpipe.objectives import SURFACES
 from gdpipe.pipeline import descent_threads, lab_figure_surfaces, run_jobs_with_this_python
@@ -38,15 +40,13 @@ def code(script):
 
 
 def settings(step, section=None):
-    """Params function: the values of the keys `step` reads in this job's experiment (or in
-    `section`, the lab) and, for a lab job, for its surface."""
+    """The values of the keys `step` reads in the job's experiment (or `section`) and surface."""
     return lambda w: step_settings(PARAMS, step, section or w.experiment, w.get("surface"))
 
 
 def logs(job):
-    """A job's log and its provenance record (what it ran on). Both are Snakemake logs, not
-    outputs: DVC does not track them, so a record naming this machine never makes a stage look
-    changed, and a failed job's log is kept for reading."""
+    """A job's log and provenance record: Snakemake logs, which DVC does not track (a record
+    names the machine: as an output it would make every stage look changed on another one)."""
     return dict(log=f"logs/{job}.log", provenance=f"results/provenance/{job}.json")
 
 
@@ -61,8 +61,7 @@ def lab_figure_inputs(wildcards):
 
 
 def command(script, arguments):
-    """A job's shell command: its script on the params file with its own arguments, then its
-    logs. The same string is DVC's stage `cmd`."""
+    """A job's shell command, the same string as its DVC stage's `cmd`."""
     return (
         f"python -m scripts.{script} --params {PARAMS_FILE} {arguments}"
         " --log {log.log} --provenance {log.provenance}"
@@ -85,7 +84,11 @@ def hand_over(params_file, targets):
     subprocess.run([sys.executable, *merged, "--log", "logs/provenance.log"], check=True)
     if not os.path.isdir(".dvc") or params_file != "params.yaml":
         return
-    targets = ["--with-deps", *sorted(targets)] if targets else []
+    if targets:  # dvc commit takes stages: the one writing each file Snakemake was asked for
+        with open("dvc.yaml") as dvc_yaml:
+            stages = yaml.safe_load(dvc_yaml)["stages"]
+        writer = {out: name for name, stage in stages.items() for out in stage.get("outs", [])}
+        targets = ["--with-deps", *sorted({writer.get(target, target) for target in targets})]
     stored = subprocess.run(
         [sys.executable, "-m", "dvc", "commit", "--force", "--quiet", *targets],
         capture_output=True,

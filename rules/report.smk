@@ -1,6 +1,4 @@
 # The report: every figure, the GIF and both summary tables with their captions on one page.
-
-
 rule report:
     input:
         results=[item.path for items in REPORT.values() for item in items],
