@@ -12,8 +12,8 @@ from gdpipe.pipeline import step_settings
 from gdpipe.report import contents
 
 RESTORE_HINT = (
-    "gdpipe: Snakemake removed the outputs of the failed jobs; `dvc checkout` restores the ones"
-    " DVC last stored, and the next `snakemake --cores all` re-runs the failed jobs."
+    "gdpipe: Snakemake removed the outputs of the failed jobs; once the cause is fixed, the next"
+    " `snakemake --cores all` re-runs them (`dvc repro` restores the ones DVC has stored)."
 )
 GPU = 1 if PARAMS.device == "cuda" else 0
 LAB = PARAMS.lab

@@ -326,7 +326,7 @@ def test_changing_linear_lr_reruns_the_linear_stages_then_time_travel(small_repo
     untouched = {
         name: data
         for name, data in artifacts(repo).items()
-        if "linear" not in name and not name.startswith("results/summary")
+        if "linear" not in name and not name.startswith(("results/summary", "results/report"))
     }
     params = yaml.safe_load((repo / "params.yaml").read_text())
     old_lr = params["linear"]["lr"]
@@ -353,15 +353,15 @@ def test_changing_linear_lr_reruns_the_linear_stages_then_time_travel(small_repo
         assert (values["old"], values["new"]) == (old[key], new[key]), key
     assert {name: data for name, data in artifacts(repo).items() if name in untouched} == untouched
 
-    # Time travel: commit the new run, go back one commit, and DVC restores the old files.
+    # Time travel (docs/dvc.md): commit the new run, go back one commit, and `dvc repro` restores
+    # the old files from DVC's cache, running nothing; and back.
     git_commit(repo, "linear.lr=0.005")
-    run(repo, "git", "checkout", "-q", "HEAD~1")
-    run(repo, "dvc", "checkout")
-    assert (repo / "results/metrics/linear.json").read_bytes() == old_bytes
-    assert UP_TO_DATE in run(repo, "dvc", "status").stdout
-    run(repo, "git", "checkout", "-q", "main")
-    run(repo, "dvc", "checkout")
-    assert (repo / "results/metrics/linear.json").read_bytes() == new_bytes
+    for revision, expected in (("HEAD~1", old_bytes), ("main", new_bytes)):
+        run(repo, "git", "checkout", "-q", revision)
+        assert ran_stages(run(repo, "dvc", "repro").stdout) == set()
+        assert (repo / "results/metrics/linear.json").read_bytes() == expected
+        assert run(repo, "git", "status", "--porcelain").stdout == ""  # dvc.lock as committed
+        assert UP_TO_DATE in run(repo, "dvc", "status").stdout
 
 
 # -- the committed dvc.lock: default params, Snakemake runs, DVC agrees -------------------------
@@ -386,7 +386,8 @@ def test_snakemake_run_matches_the_committed_dvc_lock(tmp_path):
     assert UP_TO_DATE in run(repo, "dvc", "status").stdout, hint
 
     # A bad value in params stops `dvc repro` with gdpipe's message. DVC removed the outputs of
-    # the stage it ran, but its cache holds them: `dvc checkout` puts back every byte.
+    # the stage it ran, but its run cache holds them: on the fixed params `dvc repro` puts back
+    # every byte and runs no stage.
     made = artifacts(repo)
     params = repo / "params.yaml"
     good = params.read_text()
@@ -396,7 +397,7 @@ def test_snakemake_run_matches_the_committed_dvc_lock(tmp_path):
     assert "linear.lr = -0.1 is invalid" in failed.stdout + failed.stderr
     assert not (repo / "results/linear/checkpoint.pt").exists()
     params.write_text(good)
-    run(repo, "dvc", "checkout")
+    assert ran_stages(run(repo, "dvc", "repro").stdout) == set()
     assert artifacts(repo) == made
     assert UP_TO_DATE in run(repo, "dvc", "status").stdout
 
@@ -405,9 +406,9 @@ def test_snakemake_run_matches_the_committed_dvc_lock(tmp_path):
     (repo / "data/linear/train.csv").write_text("x,y\n0.5,abc\n0.1,0.37\n")
     failed = run(repo, "snakemake", "--cores", "1", check=False)
     assert failed.returncode != 0
-    assert "`dvc checkout` restores" in failed.stderr
+    assert "`dvc repro` restores" in failed.stderr
     assert not (repo / "results/linear/checkpoint.pt").exists()
-    run(repo, "dvc", "checkout", "--force")
+    assert ran_stages(run(repo, "dvc", "repro").stdout) == set()  # the broken data file too
     assert artifacts(repo) == made
 
     # The README's images are this run's figures, scaled: regenerated, they are the same bytes.
