@@ -36,10 +36,10 @@ nav a { margin-right: 1em; white-space: nowrap; }
 figure { margin: 1.5em 0; }
 figure img { display: block; max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption, .caption { max-width: 60em; color: #333; }
-table { display: block; overflow: auto; max-height: 36em; border-collapse: collapse;
-        font-size: 0.9em; margin: 0.5em 0; }
+.table { overflow-x: auto; }  /* every row shown; a table wider than the page scrolls */
+table { border-collapse: collapse; font-size: 0.9em; margin: 0.5em 0; }
 th, td { padding: 0.15em 0.7em; border-bottom: 1px solid #e4e4e4; white-space: nowrap; }
-th { position: sticky; top: 0; background: #f4f4f4; }
+th { background: #f4f4f4; }
 code { font-size: 0.95em; background: #f4f4f4; padding: 0 0.2em; }
 """
 

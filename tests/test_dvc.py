@@ -270,7 +270,18 @@ def test_experiments_run_queue_and_show(small_repo):
         assert ran_stages(ran) == LINEAR_STAGES
         workspace = json.loads((repo / "results/metrics/linear.json").read_text())
         assert workspace["weight"] != baseline["weight"]
-        run(repo, "dvc", "exp", "run", "--queue", "-S", "linear.lr=0.003")
+        # docs/dvc.md's queued sweep
+        run(
+            repo,
+            "dvc",
+            "exp",
+            "run",
+            "--queue",
+            "-S",
+            "linear.lr=0.03",
+            "-S",
+            "linear.optimizer=adam",
+        )
         run(repo, "dvc", "exp", "run", "--run-all")
 
         shown = dvc_json(repo, "exp", "show")
@@ -284,7 +295,7 @@ def test_experiments_run_queue_and_show(small_repo):
             for name, row in rows.items()
             if name != "workspace"
         }
-        assert set(by_lr) == {0.01, 0.003}
+        assert set(by_lr) == {0.01, 0.03}
         assert by_lr[0.01] == workspace
         assert rows["workspace"]["metrics"]["results/metrics/linear.json"]["data"] == workspace
         assert len({metrics["weight"] for metrics in by_lr.values()}) == 2
@@ -292,7 +303,7 @@ def test_experiments_run_queue_and_show(small_repo):
         table = run(repo, "env", "COLUMNS=120", *EXP_SHOW, "--no-pager").stdout
         assert max(map(len, table.splitlines())) <= 120
         assert "…" not in table
-        for column in ("Experiment", "weight", "bias", "linear.lr", "linear.epochs"):
+        for column in ("Experiment", "weight", "bias", "linear.lr", "linear.optimizer"):
             assert column in table.splitlines()[1], column
     finally:
         run(repo, "git", "checkout", "--", "params.yaml", "dvc.lock")
