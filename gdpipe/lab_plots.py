@@ -332,7 +332,7 @@ def learning_rate_figure(
     fig = style.figure((style.WIDE[0], style.WIDE[1] * 1.2))
     ax = fig.add_subplot()
     mine = summary[(summary["surface"] == surface.name) & (summary["optimizer"] == optimizer)]
-    top = 0.0
+    top, lost = 0.0, []
     for kind, lr in picks.items():
         curve = history[(history["optimizer"] == optimizer) & np.isclose(history["lr"], lr)]
         curve = curve.sort_values("step")
@@ -347,8 +347,9 @@ def learning_rate_figure(
         colour = LR_COLOURS[kind]
         ax.plot(curve["step"], mean, color=colour, linewidth=2, label=label + ")")
         ax.plot(curve["step"], lowest, color=colour, linewidth=1, linestyle=":")
-        if curve["step"].max() < history["step"].max():  # every start diverged: mark where
-            ax.plot(curve["step"].iloc[-1], mean.iloc[-1], "x", color=colour, markersize=9)
+        going = curve["mean_value"].notna()  # the mean is NaN once every start has diverged
+        if not going.iloc[-1] and going.any():  # mark the last step with a start left
+            lost.append((curve["step"][going].iloc[-1], mean[going].iloc[-1], colour))
     ax.plot([], [], color="0.3", linewidth=2, label="mean over non-diverged starts")
     ax.plot([], [], color="0.3", linewidth=1, linestyle=":", label="lowest over starts")
     # Steps on a log scale past 1: a too large lr is over within a few steps.
@@ -357,6 +358,9 @@ def learning_rate_figure(
     ax.set_xlim(0, history["step"].max())
     if np.isfinite(top) and top > 0:
         ax.set_ylim(top=min(ax.get_ylim()[1], top))
+    for step, gap, colour in lost:  # on the top edge where the curve has left through it
+        y = np.fmin(gap, ax.get_ylim()[1])
+        ax.plot(step, y, "x", color=colour, markersize=9, markeredgewidth=2, clip_on=False)
     ax.set_title(
         f"{optimizer} on {surface.name}, {mine['starts'].max():.0f} starts: "
         "a learning rate too small, good, too large"

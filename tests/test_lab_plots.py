@@ -1,5 +1,6 @@
 """Lab figures carry what a reader needs, show the right runs, and render to the same bytes."""
 
+import dataclasses
 import io
 import math
 
@@ -10,9 +11,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import to_rgba
 from PIL import Image
 
+from gdpipe import lab as lab_runs
 from gdpipe import lab_plots, lab_summary, style
 from gdpipe.io import save_figure
 from gdpipe.objectives import get_surface
+from gdpipe.params import validate_params
+from tests.conftest import UNIT_PARAMS
 
 SINCOS = get_surface("sincos")
 STEP_SCALES = {"sgd": 1.0, "momentum": 2.0, "adam": 4.0}  # name → how much further each step goes
@@ -310,3 +314,26 @@ def test_paths_gif_is_an_animation_with_the_same_bytes_each_time(lab, best):
     image.seek(image.n_frames - 1)
     assert not np.array_equal(first, np.asarray(image.convert("RGB")))  # the paths move
     assert lab_plots.paths_gif(SINCOS, lab["paths"], best, frames=8) == gif
+
+
+def test_a_learning_rate_that_lost_every_start_is_marked_where_on_the_top_edge():
+    # sgd on the bowl (κ 100) diverges from every start at lr 0.03: its curve leaves the plot
+    # through the top, and the × marks the last step with a start left, on that edge.
+    p = dataclasses.replace(
+        validate_params(UNIT_PARAMS).lab, optimizers=("sgd",), lrs=(0.003, 0.01, 0.03), paths=0
+    )
+    bowl = lab_runs.lab_surface("bowl", p)
+    starts = lab_runs.generate_starts(bowl, 0, 10)
+    tables = lab_runs.run_surface(bowl, starts, p, "cpu", lambda optimizer: iter)
+    runs = tables["runs"].astype({"steps_to_target": float})  # as the summary step reads them
+    summary = lab_summary.summarize_lab({"bowl": runs})
+    fig = lab_plots.learning_rate_figure(bowl, tables["history"], summary)
+    (ax,) = _panels(fig)
+    marks = [line for line in ax.get_lines() if line.get_marker() == "x"]
+    assert len(marks) == 1
+    (step,), (y,) = marks[0].get_data()
+    history = tables["history"]
+    going = history[(history["lr"] == 0.03) & history["mean_value"].notna()]
+    assert step == going["step"].max() < p.steps
+    assert y == ax.get_ylim()[1]
+    assert to_rgba(marks[0].get_color()) == to_rgba(lab_plots.LR_COLOURS["too large"])
