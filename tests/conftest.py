@@ -96,6 +96,10 @@ SMALL = {
 SMALL_LAB = {"lab": {**SMALL["lab"], "surfaces": ["sincos", "bowl"]}}
 
 
+# profiles/default keeps runs quiet (`quiet: [rules]`); a test that reads each job's block (its
+# outputs, threads, shell command) asks for it, as a user would.
+JOB_BLOCKS = ("--quiet", "host")
+
 # The longest files (end-to-end runs) first: pytest-xdist hands files to workers in this order,
 # so none of them is left to run alone at the end.
 LONGEST_FIRST = (

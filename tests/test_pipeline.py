@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from gdpipe.checkpoint import load_checkpoint
-from tests.conftest import SMALL_LAB, artifacts, copy_project, snakemake
+from tests.conftest import JOB_BLOCKS, SMALL_LAB, artifacts, copy_project, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -146,7 +146,7 @@ def test_summary_lists_every_metric(runs):
 def _planned_outputs(project: Path) -> set[str]:
     """The outputs `snakemake -n` plans; every planned job also re-writes its log and its
     provenance record (results/provenance/<its log's path>.json)."""
-    out = snakemake(project, "--dry-run", "--cores", "1").stdout
+    out = snakemake(project, "--dry-run", "--cores", "1", *JOB_BLOCKS).stdout
     planned = {
         name for line in re.findall(r"^\s+output: (.*)$", out, re.M) for name in line.split(", ")
     }
@@ -268,7 +268,7 @@ def test_big_descent_jobs_ask_for_threads_and_small_ones_leave_the_cores(runs):
     params["lab"]["n_starts"] = 20_000  # × 2 lrs: past torch's grain size
     params_file.write_text(yaml.safe_dump(params, sort_keys=False))
     try:
-        out = snakemake(project, "--dry-run", "--cores", "2", "--forceall").stdout
+        out = snakemake(project, "--dry-run", "--cores", "2", "--forceall", *JOB_BLOCKS).stdout
     finally:
         params_file.write_text(original)
     # A job's block lists "threads: N" when N > 1.

@@ -27,7 +27,7 @@ import yaml
 
 from gdpipe.devices import resolve_device
 from gdpipe.errors import DeviceError
-from tests.conftest import artifacts, environment, snakemake
+from tests.conftest import JOB_BLOCKS, artifacts, environment, snakemake
 from tests.params_cases import PARAMS_CASES
 
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
@@ -309,6 +309,9 @@ def test_malformed_data_fail_clearly_and_change_nothing_else(data_runs, case_id,
     assert returncode != 0
     assert re.search(rf"{re.escape(broken)}: .*{pattern}", output), output[-3000:]
     assert "Traceback" not in output
+    # Quiet (profiles/default): the job's own message first, then Snakemake's, and no job block.
+    assert output.index(broken) < output.index("Exiting because a job execution failed")
+    assert "input: " not in output
     # The broken file as the test left it; the failed jobs' outputs removed, all else as it was.
     removed = only_removed(before, after)
     assert removed
@@ -326,7 +329,10 @@ def test_divergence_is_reported_and_the_rest_completes(completed, tmp_path):
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["quadratic"]["lr"] = 1.0  # MSE over t up to 19: the step overshoots at once
     (project / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    snakemake(project, "--cores", "all")
+    done = snakemake(project, "--cores", "all").stderr
+    # A quiet run (profiles/default): a line a finished job, no block of inputs and outputs.
+    assert done.count("Finished jobid") == len(re.findall(r"^\d+ of \d+ steps", done, re.M)) > 5
+    assert "input: " not in done
 
     metrics = json.loads((project / "results/metrics/quadratic.json").read_text())
     assert metrics["status"] == "diverged"
@@ -404,7 +410,7 @@ def test_a_killed_training_job_is_rerun_by_the_next_run(completed, changed_refer
 
     # The plan must say the training runs again, and a plain re-run makes the new result, byte
     # for byte.
-    planned = snakemake(project, "--dry-run", "--cores", "all")
+    planned = snakemake(project, "--dry-run", "--cores", "all", *JOB_BLOCKS)
     assert re.search(r"^rule train:", planned.stdout, re.M)
     snakemake(project, "--cores", "all")
     assert artifacts(project) == changed_reference
@@ -505,6 +511,8 @@ def test_config_overrides_are_refused_and_configfile_is_used(completed, tmp_path
     params = yaml.safe_load((project / "params.yaml").read_text())
     params["linear"]["epochs"] = 7
     (project / "other.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
-    planned = snakemake(project, "--dry-run", "--printshellcmds", "--configfile", "other.yaml")
+    planned = snakemake(
+        project, "--dry-run", "--printshellcmds", "--configfile", "other.yaml", *JOB_BLOCKS
+    )
     # The scripts read that file; as each job records which file it read, all of them re-run.
     assert "--params other.yaml --experiment linear" in planned.stdout
