@@ -21,7 +21,7 @@ CAPTIONS = "report"  # the folder of the captions, beside the Snakefile
 MIME = {".png": "image/png", ".gif": "image/gif"}
 # One lab surface's figures, in the page's order: file, caption and, for a figure drawn for some
 # surfaces only, its key in gdpipe.pipeline.lab_figure_surfaces.
-LAB_FIGURES = (
+SURFACE_FIGURES = (
     ("paths.png", "lab_paths", None),
     ("paths.gif", "lab_paths_gif", "gif"),
     ("ecdf.png", "lab_ecdf", None),
@@ -66,7 +66,7 @@ def contents(lab) -> dict[str, list[Item]]:
     for surface in lab.surfaces:
         sections[f"The lab: {surface}"] = [
             Item(f"results/plots/lab/{surface}/{name}", caption)
-            for name, caption, only in LAB_FIGURES
+            for name, caption, only in SURFACE_FIGURES
             if only is None or surface in drawn[only]
         ]
     return sections

@@ -18,7 +18,6 @@ RESTORE_HINT = (
 GPU = 1 if PARAMS.device == "cuda" else 0
 LAB = PARAMS.lab
 LAB_FIGURES = lab_figure_surfaces(LAB)
-REPORT = contents(LAB)  # the report's sections: what it shows, in order
 
 run_jobs_with_this_python()
 
