@@ -3,15 +3,26 @@
     python -m bench --out bench.csv [--device cpu|cuda] [--cases descent sweep ...]
 
 Run it in the project folder. It prints a table and writes it as CSV with the columns
-case,size,dtype,device,baseline_per_s,gdpipe_per_s,ratio,peak_mib. Each row is measured in a
-fresh Python process (the descent rows share one, smallest first, so the compiler starts
-once): gdpipe first (peak_mib is that process's peak resident memory then, interpreter
-and torch included), then the baseline, and the row fails unless both gave the same numbers.
-Timings are medians of 3 runs where one run takes under 5 s, else one run.
+case,size,dtype,device,baseline_per_s,per_s,ratio,compile_s,engine,peak_mib,note. Each row is
+measured in a fresh Python process (the descent rows share one, smallest first, so torch and
+the compiler start once): the row's code first (peak_mib is that process's peak resident
+memory then, interpreter and torch included), then the baseline, and the row fails unless both
+gave the same numbers. Timings are medians of 3 runs where one run takes under 5 s, else one.
 
-- descent: the notebook's numpy loop (`X = X - lr * gradiente(X)`, keeping every position as
-  it did) against gdpipe's fused engine (compiled beforehand), sincos, plain GD, 100 steps;
-  units: point-steps/s.
+The descent rows all run sincos, plain GD at the notebook's rate, 100 steps, from the notebook's
+float64 starts, against the notebook's numpy loop (`X = X - lr * gradiente(X)`, keeping every
+position as it did); units: point-steps/s; each must end where the notebook's loop does (float64
+to 1e-12):
+- descent / descent_eager: gdpipe's `descend` with the fused / eager engine and the lab's
+  summaries (11 targets, 8 paths), at its steady pace; compile_s: the fused engine's first call
+  (2 steps), its compile included, after the earlier rows of the process.
+- descent_auto: the pipeline's own job, `python -m scripts.descend`, on these starts: process
+  start, imports, reading the starts, whichever engine `auto` picks (engine; its compile in
+  compile_s, from the job's log) and the tables written, timed whole. float64, as the pipeline.
+- torch_compile, jax: what a user might write instead, the bare update (no summaries) as
+  `torch.compile` of one step per call, and JAX's `jit` of a `lax.fori_loop` over the steps
+  (jax_enable_x64 for float64; `pip install -e '.[bench]'`, else the row says "not installed");
+  compile_s: the first call's compile.
 - sweep: 64 learning rates in one `descend` against 64 separate calls; identical per-lr results.
 - per_sample: Example 3 with batch_size 1, the notebook's loop against `train_linear`, same data
   and initial weights; identical final weights; units: samples/s (1/s = time per epoch × size).

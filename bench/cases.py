@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import json
 import math
 import os
 import resource
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -94,43 +99,177 @@ def _device(name: str):
     return device, sync
 
 
-def _descent(size: int, dtype: str, device: str) -> dict:
+def _notebook_end(starts, size: int) -> tuple:
+    """The notebook loop's end points and seconds for these starts: the first row of a size runs
+    it, later rows (other dtypes and engines, other processes) reuse them through the scratch
+    folder the driver passes."""
     import numpy as np
-    import torch
 
-    from gdpipe.descent import descend
-
-    device, sync = _device(device)
-    # The notebook draws float64 starts and runs float64: that is the baseline for both dtypes.
-    starts = np.random.default_rng(0).random((size, 2)) * 10
-    x = torch.tensor(starts, device=device, dtype=getattr(torch, dtype))
-    # The fused engine at its steady pace: a first short run compiles it (that time is in the
-    # README), at full size, since the compiler picks threads and tiling for the size it sees;
-    # `descend`'s default, "auto", fuses only from FUSE_FROM point-steps.
-    descend("sincos", "sgd", x, [NOTEBOOK_LR], 2, engine="fused")
-    result = {}
-    seconds = _timed(
-        lambda: result.update(r=descend("sincos", "sgd", x, [NOTEBOOK_LR], STEPS, engine="fused")),
-        sync,
-    )
-    peak = _peak_mib()
-    # The notebook's loop is the same for both dtypes: the first row of a size runs it, the
-    # other reuses its end points and time (the driver passes a scratch folder).
     saved = Path(os.environ.get(SCRATCH, "."), f"notebook-{size}.npz")
     if SCRATCH in os.environ and saved.exists():
         with np.load(saved) as kept:
-            notebook, base = {"x": kept["x"]}, float(kept["seconds"])
-    else:
-        notebook = {}
-        base = _timed(lambda: notebook.update(x=_notebook_descent(starts, STEPS, NOTEBOOK_LR)[-1]))
-        if SCRATCH in os.environ:
-            np.savez(saved, x=notebook["x"], seconds=base)
-    ours = result["r"].final[0].cpu().numpy()
-    tolerance = 1e-12 if dtype == "float64" else 1e-4  # float32: its own rounding, 100 steps
-    if not np.allclose(ours, notebook["x"], rtol=0, atol=tolerance):
-        raise AssertionError(f"descent {size} {dtype}: final positions differ beyond {tolerance}")
+            return kept["x"], float(kept["seconds"])
+    end = {}
+    seconds = _timed(lambda: end.update(x=_notebook_descent(starts, STEPS, NOTEBOOK_LR)[-1]))
+    if SCRATCH in os.environ:
+        np.savez(saved, x=end["x"], seconds=seconds)
+    return end["x"], seconds
+
+
+def _starts(size: int):
+    """The notebook's starts, rand(size, 2) * 10 in float64 (its dtype: the baseline of both)."""
+    import numpy as np
+
+    return np.random.default_rng(0).random((size, 2)) * 10
+
+
+def _against_notebook(name: str, size: int, dtype: str, starts, ours, seconds: float) -> dict:
+    """The row of a descent that ended at `ours` (N, 2) in `seconds`; an error unless the
+    notebook's loop ended there too (float64 to 1e-12; float32 to its own rounding)."""
+    import numpy as np
+
+    peak = _peak_mib()  # before the notebook's loop, which keeps every position
+    notebook, base = _notebook_end(starts, size)
+    tolerance = 1e-12 if dtype == "float64" else 1e-4
+    if not np.allclose(np.asarray(ours), notebook, rtol=0, atol=tolerance):
+        raise AssertionError(f"{name} {size} {dtype}: final positions differ beyond {tolerance}")
     work = size * STEPS
-    return {"baseline_per_s": work / base, "gdpipe_per_s": work / seconds, "peak_mib": peak}
+    return {"baseline_per_s": work / base, "per_s": work / seconds, "peak_mib": peak}
+
+
+def _descent(size: int, dtype: str, device: str, engine: str = "fused") -> dict:
+    """gdpipe's `descend` (sincos, sgd, the 11 targets and 8 paths of the lab) at its steady
+    pace; for the fused engine the first, compiling call is timed apart (compile_s)."""
+    import torch
+
+    from gdpipe.descent import descend
+    from gdpipe.lab import COCO_TARGETS
+
+    device, sync = _device(device)
+    starts = _starts(size)
+    x = torch.tensor(starts, device=device, dtype=getattr(torch, dtype))
+    targets = (1e-6, *COCO_TARGETS)  # the lab's: lab.target and the ECDF's
+    run = functools.partial(descend, "sincos", "sgd", x, [NOTEBOOK_LR], targets=targets, n_paths=8)
+    began = time.perf_counter()
+    run(2, engine=engine)  # at full size: the compiler picks threads and tiling for it
+    sync()
+    compiled = time.perf_counter() - began
+    result = {}
+    seconds = _timed(lambda: result.update(r=run(STEPS, engine=engine)), sync)
+    ours = result["r"].final[0].cpu().numpy()
+    row = _against_notebook(f"descent ({engine})", size, dtype, starts, ours, seconds)
+    return {**row, "compile_s": compiled if engine == "fused" else math.nan}
+
+
+def _descent_auto(size: int, dtype: str, device: str) -> dict:
+    """The pipeline's own job, `python -m scripts.descend` on these starts with 100 steps of
+    sincos at the notebook's rate: process start, imports, reading the starts, the engine
+    `auto` picks (and its compile), the summaries and the tables written, timed whole."""
+    import pandas as pd
+    import yaml
+
+    from gdpipe.descent import COMPILED
+
+    starts = _starts(size)
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        params = yaml.safe_load(Path("params.yaml").read_text())
+        params["device"] = device
+        params["surface"].update(
+            name="sincos", n_starts=size, steps=STEPS, lr=NOTEBOOK_LR, low=0.0, high=10.0, paths=8
+        )
+        (work / "params.yaml").write_text(yaml.safe_dump(params))
+        pd.DataFrame(starts, columns=["x1", "x2"]).to_csv(work / "starts.csv", index=False)
+        files = ("trajectories", "history", "metrics", "log", "provenance")
+        paths = {name: work / f"{name}.{'csv' if name in files[:2] else 'json'}" for name in files}
+        command = [sys.executable, "-m", "scripts.descend", "--params", str(work / "params.yaml")]
+        command += ["--starts", str(work / "starts.csv")]
+        command += [arg for name, path in paths.items() for arg in (f"--{name}", str(path))]
+        began = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        seconds = time.perf_counter() - began
+        engine = json.loads(paths["provenance"].read_text())["descent_engine"]
+        log = paths["log"].read_text()
+    compiled = [
+        float(line.split(COMPILED)[1].split()[0]) for line in log.splitlines() if COMPILED in line
+    ]
+    _, base = _notebook_end(starts, size)
+    work_done = size * STEPS
+    return {
+        "baseline_per_s": work_done / base,
+        "per_s": work_done / seconds,
+        "peak_mib": math.nan,  # the job's own process
+        "compile_s": compiled[0] if compiled else math.nan,
+        "engine": engine,
+    }
+
+
+def _torch_compile(size: int, dtype: str, device: str) -> dict:
+    """An anchor: `torch.compile` of the bare update (no summaries), one call a step."""
+    import torch
+
+    device, sync = _device(device)
+    starts = _starts(size)
+    x = torch.tensor(starts.T.copy(), device=device, dtype=getattr(torch, dtype))  # (2, N)
+    step = torch.compile(lambda p: p - NOTEBOOK_LR * _sincos_gradient(p, torch))
+
+    def run():
+        p = x
+        for _ in range(STEPS):
+            p = step(p)
+        return p
+
+    began = time.perf_counter()
+    step(x)
+    sync()
+    compiled = time.perf_counter() - began
+    result = {}
+    seconds = _timed(lambda: result.update(p=run()), sync)
+    ours = result["p"].T.cpu().numpy()
+    row = _against_notebook("torch_compile", size, dtype, starts, ours, seconds)
+    return {**row, "compile_s": compiled}
+
+
+def _jax(size: int, dtype: str, device: str) -> dict:
+    """An anchor: JAX, `jit` of a `lax.fori_loop` over the steps of the bare update; float64
+    through jax_enable_x64. An optional extra (`pip install jax`): without it, no numbers."""
+    try:
+        import jax
+    except ImportError:
+        return {
+            "baseline_per_s": math.nan,
+            "per_s": math.nan,
+            "peak_mib": math.nan,
+            "note": "not installed",
+        }
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    starts = _starts(size)
+    gpu = jax.devices("gpu")[0] if device == "cuda" else jax.devices("cpu")[0]
+    x = jax.device_put(jnp.asarray(starts.T, dtype=dtype), gpu)  # (2, N)
+
+    @jax.jit
+    def run(p):
+        return jax.lax.fori_loop(
+            0, STEPS, lambda _, p: p - NOTEBOOK_LR * _sincos_gradient(p, jnp), p
+        )
+
+    began = time.perf_counter()
+    run(x).block_until_ready()
+    compiled = time.perf_counter() - began  # and one run
+    result = {}
+    seconds = _timed(lambda: result.update(p=run(x).block_until_ready()))
+    row = _against_notebook("jax", size, dtype, starts, jax.device_get(result["p"]).T, seconds)
+    return {**row, "compile_s": compiled - seconds}
+
+
+def _sincos_gradient(p, xp):
+    """The notebook's gradiente for points stored (2, N), in numpy, torch or jax.numpy (xp)."""
+    x1, x2 = p[0], p[1]
+    d1 = xp.cos(x1) * xp.cos(x2) + 0.5 * xp.cos(0.5 * x1) * xp.cos(0.5 * x2)
+    d2 = -xp.sin(x1) * xp.sin(x2) - 0.5 * xp.sin(0.5 * x1) * xp.sin(0.5 * x2)
+    return xp.stack([d1, d2])
 
 
 def _sweep(size: int, dtype: str, device: str) -> dict:
@@ -157,7 +296,7 @@ def _sweep(size: int, dtype: str, device: str) -> dict:
             if not torch.equal(ours.nan_to_num(7.0), getattr(one, name).nan_to_num(7.0)):
                 raise AssertionError(f"sweep: lr {lrs[k]} {name} differs from its own run")
     work = len(lrs) * size * STEPS
-    return {"baseline_per_s": work / base, "gdpipe_per_s": work / seconds, "peak_mib": peak}
+    return {"baseline_per_s": work / base, "per_s": work / seconds, "peak_mib": peak}
 
 
 def _example3(size: int):
@@ -198,7 +337,7 @@ def _per_sample(size: int, dtype: str, device: str) -> dict:
         if not torch.equal(value, theirs[name]):
             raise AssertionError(f"per_sample: {name} differs from the notebook loop's")
     work = size * epochs
-    return {"baseline_per_s": work / base, "gdpipe_per_s": work / seconds, "peak_mib": peak}
+    return {"baseline_per_s": work / base, "per_s": work / seconds, "peak_mib": peak}
 
 
 def _data_scale(size: int, dtype: str, device: str) -> dict:
@@ -214,11 +353,15 @@ def _data_scale(size: int, dtype: str, device: str) -> dict:
     seconds = time.perf_counter() - start
     if result.status != "ok":
         raise AssertionError(f"data_scale: training ended {result.status}")
-    return {"baseline_per_s": math.nan, "gdpipe_per_s": size / seconds, "peak_mib": _peak_mib()}
+    return {"baseline_per_s": math.nan, "per_s": size / seconds, "peak_mib": _peak_mib()}
 
 
 CASES = {
     "descent": _descent,
+    "descent_eager": functools.partial(_descent, engine="eager"),
+    "descent_auto": _descent_auto,
+    "torch_compile": _torch_compile,
+    "jax": _jax,
     "sweep": _sweep,
     "per_sample": _per_sample,
     "data_scale": _data_scale,

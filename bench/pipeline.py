@@ -68,7 +68,7 @@ def pipeline_rows(device: str) -> tuple[list[dict], list[dict]]:
                         "dtype": tool,
                         "device": device,
                         "baseline_per_s": 1 / base,
-                        "gdpipe_per_s": 1 / seconds,
+                        "per_s": 1 / seconds,
                         "peak_mib": math.nan,
                     }
                 )

@@ -16,19 +16,37 @@ import bench
 from bench.cases import CASES, SCRATCH, reset_peak
 from bench.pipeline import STARTUP_COLUMNS, pipeline_rows
 
-COLUMNS = ("case", "size", "dtype", "device", "baseline_per_s", "gdpipe_per_s", "ratio", "peak_mib")
+# The descent-like rows share one process (torch and its compiler start once); the pipeline's
+# job (descent_auto) starts its own.
+DESCENT = ("descent", "descent_eager", "torch_compile", "jax")
+COLUMNS = (
+    "case",
+    "size",
+    "dtype",
+    "device",
+    "baseline_per_s",
+    "per_s",
+    "ratio",
+    "compile_s",
+    "engine",
+    "peak_mib",
+    "note",
+)
 
 
 def plan(device: str, cases: list[str]) -> list[tuple[str, int, str]]:
     """(case, size, dtype) of every in-process row."""
     descent_sizes = [1_000, 100_000, 1_000_000] + ([10_000_000] if device == "cuda" else [])
     sizes = {
-        "descent": descent_sizes,
+        "descent_auto": descent_sizes[1:],  # a job of its own: its process start is in the time
         "sweep": [1_000],
         "per_sample": [1_000],
         "data_scale": [10_000_000],
     }
-    dtypes = {"descent": ["float64", "float32"], "sweep": ["float64"]}
+    both = ["float64", "float32"]
+    dtypes = {"descent_auto": ["float64"], "sweep": ["float64"]}  # the pipeline's runs float64
+    for case in DESCENT:
+        sizes[case], dtypes[case] = descent_sizes, both
     return [
         (case, size, dtype)
         for case in cases
@@ -44,7 +62,7 @@ def _children(rows: list[tuple[str, int, str]], device: str) -> list[dict]:
     (reset_peak), and the smallest size runs first, where the peak could not be reset."""
     groups = {}
     for case, size, dtype in rows:  # plan's order: sizes ascending
-        key = case if case == "descent" else (case, size, dtype)
+        key = "descent" if case in DESCENT else (case, size, dtype)
         groups.setdefault(key, []).append([case, size, dtype, device])
     done_rows = []
     for specs in groups.values():
@@ -93,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
         timed, startups = pipeline_rows(args.device)
         rows += timed
     for row in rows:
-        row["ratio"] = row["gdpipe_per_s"] / row["baseline_per_s"]
+        row["ratio"] = row["per_s"] / row["baseline_per_s"]
     _report(rows, COLUMNS, args.out)
     if startups:
         print("\nstart-up of each job, median over a rule's jobs in the cold `dvc repro`:")
@@ -111,10 +129,10 @@ def _report(rows: list[dict], columns: tuple[str, ...], out: str | Path | None) 
     widths = [max(len(c), 12) for c in columns]
     print("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
     for row in rows:
-        cells = [_cell(row[c]) for c in columns]
+        cells = [_cell(row.get(c, math.nan)) for c in columns]
         print("  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)))
     if out:
         with Path(out).open("w", newline="") as file:
             writer = csv.DictWriter(file, columns, extrasaction="ignore", lineterminator="\n")
             writer.writeheader()
-            writer.writerows({c: _cell(row[c]) for c in columns} for row in rows)
+            writer.writerows({c: _cell(row.get(c, math.nan)) for c in columns} for row in rows)

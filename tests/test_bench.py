@@ -5,6 +5,7 @@ loop, 64 separate runs, the notebook's per-sample training loop); here they run 
 """
 
 import csv
+import math
 import os
 import subprocess
 import sys
@@ -14,14 +15,45 @@ import pytest
 from bench import cases, pipeline, run
 from tests.conftest import ROOT, write_params
 
-ROW = {"baseline_per_s", "gdpipe_per_s", "peak_mib"}
+ROW = {"baseline_per_s", "per_s", "peak_mib"}
 
 
 # Each case raises when gdpipe's numbers differ from the baseline's; the mutation tests below
 # show each check is live.
-@pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_descent_ends_where_the_notebooks_loop_does(dtype):
-    assert set(cases.CASES["descent"](500, dtype, "cpu")) == ROW
+@pytest.mark.parametrize(
+    ("case", "dtype"),
+    [
+        ("descent_eager", "float64"),
+        ("descent_eager", "float32"),
+        pytest.param("descent", "float64", marks=pytest.mark.slow),  # compiles the step
+    ],
+)
+def test_descent_ends_where_the_notebooks_loop_does(case, dtype):
+    row = cases.CASES[case](500, dtype, "cpu")
+    assert set(row) == ROW | {"compile_s"}
+    assert (row["compile_s"] > 0) == (case == "descent")  # only the fused engine compiles
+
+
+@pytest.mark.slow  # compiles the bare step
+def test_the_torch_compile_anchor_ends_where_the_notebooks_loop_does():
+    assert cases.CASES["torch_compile"](500, "float64", "cpu")["compile_s"] > 0
+
+
+def test_the_jax_anchor_ends_where_the_notebooks_loop_does_or_says_it_is_not_installed():
+    row = cases.CASES["jax"](500, "float64", "cpu")
+    try:
+        import jax  # noqa: F401  (an optional extra)
+    except ImportError:
+        assert row["note"] == "not installed"
+    else:
+        assert row["per_s"] > 0
+
+
+def test_the_pipeline_s_own_job_is_timed_whole_and_names_its_engine():
+    # 500 starts × 100 steps: far below FUSE_FROM, so `auto` runs the eager engine.
+    row = cases.CASES["descent_auto"](500, "float64", "cpu")
+    assert (row["engine"], math.isnan(row["compile_s"])) == ("eager", True)
+    assert row["per_s"] > 0
 
 
 def test_per_sample_training_ends_with_the_notebooks_weights():
@@ -33,7 +65,7 @@ def test_a_descent_that_disagrees_is_an_error(monkeypatch):
     original = cases._notebook_descent
     monkeypatch.setattr(cases, "_notebook_descent", lambda x, steps, lr: original(x, steps - 1, lr))
     with pytest.raises(AssertionError, match="final positions differ"):
-        cases.CASES["descent"](500, "float64", "cpu")
+        cases.CASES["descent_eager"](500, "float64", "cpu")
 
 
 def test_a_per_sample_run_that_disagrees_is_an_error(monkeypatch):

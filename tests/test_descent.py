@@ -217,7 +217,9 @@ def test_the_thread_count_does_not_change_a_bit(dtype, engine):
 @pytest.mark.parametrize(
     ("name", "optimizer"), [("sincos", "sgd"), ("rosenbrock", "momentum"), ("beale", "adam")]
 )
-def test_the_fused_engine_agrees_with_the_eager_one(name, optimizer):
+def test_the_fused_engine_agrees_with_the_eager_one_and_auto_is_one_of_them(
+    name, optimizer, monkeypatch
+):
     surface = get_surface(name)
     starts = _starts(301, *surface.domain)  # odd N: the compiled loop's vector tail runs too
     starts[7] = torch.tensor([2e6, 0.0])  # beyond BOUND: diverged from step 0
@@ -226,6 +228,10 @@ def test_the_fused_engine_agrees_with_the_eager_one(name, optimizer):
     opt = _bound(optimizer, {"momentum": 0.8})
     eager = descend(name, opt, starts, lrs, 80, engine="eager", **run)
     fused = descend(name, opt, starts, lrs, 80, engine="fused", **run)
+    # `auto` is the eager engine below FUSE_FROM and the fused one from it, to the bit.
+    _assert_identical(vars(descend(name, opt, starts, lrs, 80, **run)), vars(eager))
+    monkeypatch.setitem(descent.FUSE_FROM, "cpu", 2 * 301 * 80)
+    _assert_identical(vars(descend(name, opt, starts, lrs, 80, **run)), vars(fused))
     assert bool((eager.diverged_step >= 0).any())
     assert bool((eager.first_hit >= 0).any())
     for field, value in vars(eager).items():
