@@ -48,7 +48,7 @@ def evaluate_model(
 
 
 def at_minimum(surface: Surface, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Which points (N, 2) sit at a known minimum, and which at the global one (by value)."""
+    """Which points (N, 2) sit at a known minimum, and which at the global one (at_minima)."""
     matches = surface.at_minima(points)  # (N, M)
     is_global = np.array([m[2] == surface.f_star for m in surface.minima])
     return matches.any(axis=1), matches[:, is_global].any(axis=1)

@@ -3,9 +3,9 @@
 torch, its MKL and oneDNN, numpy and its OpenBLAS pick their vector code by the CPU at run time,
 and a wider vector groups and fuses the arithmetic differently (other bits on AVX-512 than on
 AVX2). `pin()` caps all of them at AVX2 (x86-64-v3, every x86-64 CPU of the last decade) through
-the variables each reads when it starts, so importing gdpipe calls it, before numpy is imported
-and torch's first operation. GDPIPE_CPU_KERNELS=native opts out (the fastest kernels, this
-machine's bytes); a CPU without AVX2, or another architecture, keeps its own kernels.
+the variables each reads when it starts: importing gdpipe calls it, before numpy is imported and
+torch runs. GDPIPE_CPU_KERNELS=native opts out (the fastest kernels, this machine's bytes); a CPU
+without AVX2, or another architecture, keeps its own kernels.
 """
 
 import os

@@ -135,7 +135,7 @@ def paths_table(optimizer: str, lr: float, k: int, result) -> pd.DataFrame:
 def run_surface(surface: Surface, starts: pd.DataFrame, p: LabParams, device, progress) -> dict:
     """The lab's tables on one surface: every lr × start, one descend call per optimizer, its
     steps wrapped in `progress(optimizer)`."""
-    import torch  # here: generating starts needs none of its second of import time
+    import torch  # here, not at the top: a second to import, which generating starts skips
 
     from gdpipe.descent import descend
 

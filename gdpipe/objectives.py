@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 
-def _xp(points):  # the array library of a value: torch for tensors (so loaded), else numpy
+def _xp(points):  # the array library of a value: torch (loaded: it made the tensor) or numpy
     return sys.modules["torch"] if type(points).__module__.startswith("torch") else np
 
 

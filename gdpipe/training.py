@@ -53,7 +53,7 @@ def train_quadratic(
     model: nn.Module, train: XY, test: XY, lr: float, epochs: int, progress: Progress = iter
 ) -> TrainResult:
     """Full-batch MSE descent with autograd and a hand-written update (no torch.optim). History row
-    e: the coefficients and the train and test loss after e updates (aligned); row 0: the start."""
+    e: coefficients, train and test loss, all after e updates (the curves line up); 0: the start."""
     t, y = train
     loss_fn = nn.functional.mse_loss
 
