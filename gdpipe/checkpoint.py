@@ -1,15 +1,11 @@
-"""Checkpoints hold tensors and plain values only, so torch.load(weights_only=True) reads them:
-loading never unpickles code, and refuses anything else with a CheckpointError naming the file.
-A checkpoint carries its model's name and constructor arguments (it rebuilds its own model) and
-how training ended.
+"""Checkpoints of tensors and plain values only (the model's name and constructor arguments, its
+weights, how training ended), read by torch.load(weights_only=True): loading never unpickles
+code, and refuses anything else with a CheckpointError naming the file.
 """
-
-from __future__ import annotations
 
 import io
 import pickle
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
@@ -17,9 +13,7 @@ from torch import nn
 from gdpipe import io as gio
 from gdpipe.errors import CheckpointError
 from gdpipe.models import build_model
-
-if TYPE_CHECKING:
-    from gdpipe.training import TrainResult
+from gdpipe.training import TrainResult
 
 FORMAT = "gdpipe-checkpoint"
 FORMAT_VERSION = 1
@@ -66,21 +60,18 @@ def load_checkpoint(path: str | Path, expected_model: str) -> tuple[nn.Module, d
             f"{path}: checkpoint format version {payload.get('format_version')!r}; this gdpipe "
             f"reads version {FORMAT_VERSION}"
         )
-    name = payload.get("model")
-    if name != expected_model:  # expected_model is one of TRAINED: evaluate's --experiment choices
+    if (name := payload.get("model")) != expected_model:  # one of TRAINED (evaluate's choices)
         raise CheckpointError(f"{path}: checkpoint of model {name!r}, expected {expected_model!r}")
     model = build_model(name, **payload["model_args"])
     try:
         model.load_state_dict(payload["state_dict"])
     except (RuntimeError, TypeError, KeyError) as err:
         raise CheckpointError(f"{path}: weights do not fit model {name!r} ({err})") from None
-    info = {k: v for k, v in payload.items() if k not in ("state_dict", "model_args")}
-    return model, info
+    return model, {k: v for k, v in payload.items() if k not in ("state_dict", "model_args")}
 
 
 def checkpoint_info(config: dict, result: TrainResult) -> dict:
-    """The plain values a checkpoint stores beside the weights; `config` holds the params keys
-    the training step declares (pipeline.step_settings), so it describes the run that made it."""
+    """The plain values a checkpoint keeps beside the weights: how training ended, its settings."""
     return {
         "status": result.status,
         "diverged_step": result.diverged_step,

@@ -1,7 +1,5 @@
 """What every script shares: the common arguments, logging to the job's log, clean failure."""
 
-from __future__ import annotations
-
 import argparse
 import functools
 import logging
@@ -37,8 +35,7 @@ def since_process_start() -> float | None:
 
 
 def main(step: Callable[[argparse.Namespace], None], arguments: argparse.ArgumentParser) -> None:
-    """Parse arguments, log, run the step and record its provenance; a GdpipeError becomes one
-    line and exit status 2."""
+    """Parse arguments, log, run the step, record its provenance; a GdpipeError: a line, exit 2."""
     args = arguments.parse_args()
     # With a log file the terminal gets only warnings and errors; without, it gets everything.
     handlers = [logging.StreamHandler(sys.stderr)]
@@ -49,8 +46,7 @@ def main(step: Callable[[argparse.Namespace], None], arguments: argparse.Argumen
     logging.basicConfig(
         level="INFO", format="%(levelname)s %(name)s: %(message)s", handlers=handlers, force=True
     )
-    started = since_process_start()
-    if started is not None:  # the interpreter and the script's imports (python -m bench)
+    if (started := since_process_start()) is not None:  # interpreter and imports (python -m bench)
         log.info("%s %.3f s", STARTED, started)
     try:
         step(args)

@@ -1,7 +1,5 @@
 """Pick the torch device from the `device` param and make torch deterministic on it."""
 
-from __future__ import annotations
-
 import logging
 import os
 
@@ -14,8 +12,7 @@ log = logging.getLogger(__name__)
 
 
 def resolve_device(name: str) -> torch.device:
-    """'cpu', 'cuda' (an error without CUDA) or 'auto' (CUDA when present, else CPU), as the
-    params schema allows."""
+    """'cpu', 'cuda' (an error without CUDA) or 'auto' (CUDA when present, else CPU)."""
     if name == "cuda" and not torch.cuda.is_available():
         raise DeviceError(
             "device = 'cuda' but CUDA is not available on this machine "
@@ -32,13 +29,10 @@ def resolve_device(name: str) -> torch.device:
 
 def make_deterministic(threads: int | None = 1) -> None:
     """Same inputs, same bytes: deterministic kernels and, unless `threads` is None, a fixed
-    intra-op thread count.
-
-    Training and evaluation pass 1: a float reduction split over a different number of threads
-    can round differently. The descent engine's work is elementwise, and its reductions (min,
-    an in-order cumsum, integer counts) do not depend on the split, so descent jobs pass None
-    and torch takes its thread count from OMP_NUM_THREADS, which Snakemake sets to the job's
-    `threads:` (or all cores where nothing sets it, as under DVC).
+    intra-op thread count. Training and evaluation pass 1: a float reduction split over other
+    threads can round differently. Descent is elementwise and its reductions (min, an in-order
+    cumsum, counts) do not depend on the split: descent jobs pass None, and torch takes
+    OMP_NUM_THREADS, which Snakemake sets to the job's `threads:` (unset under DVC: all cores).
     """
     # cuBLAS needs this set before its first use to be deterministic.
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")

@@ -1,7 +1,5 @@
 """Metrics and predictions from a trained (reloaded) model or a descent run; no files."""
 
-from __future__ import annotations
-
 import math
 
 import numpy as np
@@ -13,11 +11,11 @@ from gdpipe.objectives import Surface
 from gdpipe.training import LOSSES
 
 
-def tensors(
-    frame: pd.DataFrame, columns: tuple[str, ...], device: torch.device, dtype=torch.float32
-) -> tuple[torch.Tensor, ...]:
-    """One tensor per column of a table, on `device`."""
-    return tuple(torch.tensor(frame[c].to_numpy(), dtype=dtype, device=device) for c in columns)
+def tensors(frame: pd.DataFrame, columns: tuple[str, ...], device: torch.device) -> tuple:
+    """One float32 tensor per column of a table, on `device`."""
+    return tuple(
+        torch.tensor(frame[c].to_numpy(), dtype=torch.float32, device=device) for c in columns
+    )
 
 
 def predict(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -50,8 +48,7 @@ def evaluate_model(
 
 
 def at_minimum(surface: Surface, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Which points (N, 2) sit at a known minimum, and which at the global one (Surface.at_minima:
-    by value and gradient, wherever they are)."""
+    """Which points (N, 2) sit at a known minimum, and which at the global one (at_minima)."""
     matches = surface.at_minima(points)  # (N, M)
     is_global = np.array([m[2] == surface.f_star for m in surface.minima])
     return matches.any(axis=1), matches[:, is_global].any(axis=1)

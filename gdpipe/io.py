@@ -1,11 +1,7 @@
-"""Every file gdpipe reads or writes goes through here.
-
-Writes are atomic: bytes go to a hidden temporary file in the target's folder and are renamed over
-the target only when complete, so a killed job never leaves a file that looks finished. Reads of
-tables are checked: a bad file gives a DataError naming the file, row and column.
+"""Every file gdpipe reads or writes goes through here. Writes are atomic (a hidden temporary file
+beside the target, renamed over it when complete), so a killed job never leaves a file that looks
+finished; reads of tables are checked (a bad file gives a DataError naming file, row and column).
 """
-
-from __future__ import annotations
 
 import contextlib
 import csv
@@ -69,9 +65,7 @@ def write_json(path: str | Path, record: dict) -> None:
 
 
 def write_table(path: str | Path, frame: pd.DataFrame, na_rep: str = "nan") -> None:
-    """Write a DataFrame as CSV, floats in shortest round-trip form: bytes depend on values only.
-    Missing values are written as `na_rep`: the lab's "" (an empty cell: never reached, or
-    diverged) reads back through read_table's `empty_columns`."""
+    """Write a DataFrame as CSV, floats in shortest round-trip form: bytes depend on values only."""
     write_text(path, frame.to_csv(index=False, lineterminator="\n", na_rep=na_rep))
 
 
@@ -96,13 +90,9 @@ def read_json(path: str | Path) -> dict:
 
 
 def parse_floats(texts: Sequence[str]) -> np.ndarray:
-    """Numbers from their text, exactly: each is the double the text names (correctly rounded,
-    as Python's float), so a table reads back the very floats that were written. Text that is
-    no number becomes NaN (the caller says what was wrong).
-
-    Not pd.to_numeric: some pandas releases parse with a faster, inexact routine (3.0.6 reads
-    0.9400000000000001 as 0.94), which would change every result downstream in the last bit.
-    """
+    """Each text's double, correctly rounded as Python's float, so a table reads back the very
+    floats written; NaN where a text is no number. Not pd.to_numeric: some pandas releases parse
+    inexactly (3.0.6 reads 0.9400000000000001 as 0.94), changing every result downstream."""
     try:
         return np.asarray(texts, dtype=np.str_).astype(np.float64)
     except ValueError:  # some cell is not a number: find which, one by one
@@ -123,13 +113,10 @@ def read_table(
     empty_columns: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Read a CSV that must hold exactly `columns`, at least `min_rows` rows, and finite numbers
-    in every column but `text_columns` (text), `nonfinite_columns` (nan and inf allowed: the
-    predictions of a diverged model) and `empty_columns` (empty cells read as NaN: a lab run
-    that never reached its target). `rows`: (the exact row count, the params that imply it).
-
-    Parsed with the csv module, not pandas: pandas quietly turns a row with an extra field into an
-    index and a short row into NaN, where a data file with such rows should be refused. Every file
-    gdpipe writes ends with a newline, so one that does not was cut short.
+    in every column but `text_columns`, `nonfinite_columns` (nan and inf: a diverged model's
+    predictions) and `empty_columns` (empty cells read as NaN). `rows`: (the exact row count,
+    the params that imply it). With the csv module, not pandas, which quietly turns an extra
+    field into an index and a short row into NaN; a file without a final newline was cut short.
     """
     path = Path(path)
     if not path.is_file():
@@ -164,9 +151,8 @@ def read_table(
             valid |= (cells == "").to_numpy()
         if not valid.all():
             row = int(np.argmin(valid))  # the first bad one; its line counts the header, from 1
-            cell = cells.iloc[row]
             raise DataError(
-                f"{path}: line {row + 2}, column {column}: {cell!r} is not a finite number"
+                f"{path}: line {row + 2}, column {column}: {cells[row]!r} is not a finite number"
             )
         frame[column] = numbers
     if len(frame) < min_rows:

@@ -1,15 +1,12 @@
 """One fixed set of CPU kernels on every x86-64 machine: the same bytes on AVX2 and AVX-512.
 
-torch, its MKL and oneDNN, numpy and numpy's OpenBLAS each pick their vector code by the CPU at
-run time, and a wider vector groups and fuses the arithmetic differently: the same descent gives
-other bits on an AVX-512 machine than on an AVX2 one. `pin()` caps all of them at AVX2 (x86-64-v3,
-which every x86-64 CPU of the last decade has) through the variables each reads when it starts,
-so it must run before numpy is imported and before torch's first operation: importing gdpipe
-calls it. GDPIPE_CPU_KERNELS=native opts out (each library's fastest kernels, this machine's
-bytes); a CPU without AVX2, or another architecture, keeps its own kernels.
+torch, its MKL and oneDNN, numpy and its OpenBLAS pick their vector code by the CPU at run time,
+and a wider vector groups and fuses the arithmetic differently (other bits on AVX-512 than on
+AVX2). `pin()` caps all of them at AVX2 (x86-64-v3, every x86-64 CPU of the last decade) through
+the variables each reads when it starts: importing gdpipe calls it, before numpy is imported and
+torch runs. GDPIPE_CPU_KERNELS=native opts out (the fastest kernels, this machine's bytes); a CPU
+without AVX2, or another architecture, keeps its own kernels.
 """
-
-from __future__ import annotations
 
 import os
 import platform
@@ -29,8 +26,7 @@ PORTABLE_ENV = {
 
 
 def requested() -> str:
-    """The mode GDPIPE_CPU_KERNELS asks for: portable (the default, also when empty) or native,
-    in any case and spacing."""
+    """GDPIPE_CPU_KERNELS's mode, in any case and spacing: portable (unset or empty) or native."""
     given = os.environ.get("GDPIPE_CPU_KERNELS", "")
     mode = given.strip().lower() or "portable"
     if mode not in MODES:  # a typo in the shell: one line, no traceback, exit status 2

@@ -1,20 +1,16 @@
-"""The optimizer lab's runs: seeded starts per surface, then every optimizer × learning rate ×
-start on that surface in one batch per optimizer, turned into the tables the summary and the
-figures read (columns below; an empty cell is a run that diverged or never reached a target).
+"""The optimizer lab's runs: seeded starts per surface, then every optimizer × lr × start on it,
+one batch per optimizer, as the tables the summary and figures read (an empty cell: diverged, or
+never reached a target).
 
-- runs: one row per optimizer × lr × start: where it started and ended (empty if diverged),
-  `steps_to_target` (the first step t >= 0 with f(x_t) − f* <= lab.target; empty if never; a run
-  may reach it and diverge later) and `status` (ok | diverged).
+- runs: per optimizer × lr × start, where it started and ended, `steps_to_target` (the first step
+  t >= 0 with f(x_t) − f* <= lab.target; a run may reach it and diverge later) and `status`.
 - hits: steps to the COCO targets Δf = 10¹ … 10⁻⁸, each optimizer at its best lr (the ECDF).
-- paths: the first `lab.paths` starts' whole paths, each optimizer at its best lr, up to
-  divergence. Best lr: gdpipe.lab_summary.best_lrs on this surface's runs, as the figures pick it.
+- paths: the first `lab.paths` starts' paths up to divergence, each optimizer at its best lr
+  (gdpipe.lab_summary.best_lrs on this surface's runs, as the figures pick it).
 - history: mean and lowest f over the starts not diverged, per optimizer × lr × step.
 """
 
-from __future__ import annotations
-
 import zlib
-from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -47,21 +43,17 @@ TABLES = {
 
 
 def lab_surface(name: str, p: LabParams) -> Surface:
-    """The named surface as the lab runs it: the bowl at lab.condition. Only a surface that has
-    a condition reads that key, so changing it re-runs the bowl's jobs alone."""
+    """The named surface as the lab runs it: only one with a condition (the bowl) reads
+    lab.condition, so changing that re-runs the bowl's jobs alone."""
     surface = get_surface(name)
     return surface if surface.condition is None else get_surface(name, p.condition)
 
 
 def generate_starts(surface: Surface, seed: int, n_starts: int) -> pd.DataFrame:
-    """n_starts points uniform in the surface's domain square, from (seed, the surface's name).
-
-    The name's CRC-32 joins the seed so each surface draws its own starts, the same ones
-    whichever other surfaces the lab runs.
-    """
+    """n_starts points uniform in the surface's domain square. The name's CRC-32 joins the seed:
+    each surface draws its own starts, the same whichever other surfaces the lab runs."""
     rng = np.random.default_rng([seed, zlib.crc32(surface.name.encode())])
-    low, high = surface.domain
-    return pd.DataFrame(rng.uniform(low, high, size=(n_starts, 2)), columns=STARTS_COLUMNS)
+    return pd.DataFrame(rng.uniform(*surface.domain, size=(n_starts, 2)), columns=STARTS_COLUMNS)
 
 
 def _steps(first_hit: np.ndarray) -> pd.arrays.IntegerArray:
@@ -70,10 +62,7 @@ def _steps(first_hit: np.ndarray) -> pd.arrays.IntegerArray:
 
 
 def runs_table(optimizer: str, lrs, starts: np.ndarray, result) -> pd.DataFrame:
-    """One row per lr × start (K·N rows, lr-major) from a DescentResult of one optimizer.
-
-    `result.targets[0]` must be lab.target: its first hits are `steps_to_target`.
-    """
+    """One row per lr × start (lr-major); the first of `result.targets` is lab.target's."""
     K, N = result.final_value.shape
     first = result.first_hit[..., 0].cpu().numpy().ravel()  # (K·N,)
     final = result.final.cpu().numpy().reshape(K * N, 2)
@@ -90,8 +79,7 @@ def runs_table(optimizer: str, lrs, starts: np.ndarray, result) -> pd.DataFrame:
             "value": result.final_value.cpu().numpy().ravel(),
             "steps_to_target": _steps(first),
             "status": np.where(diverged, "diverged", "ok"),
-        },
-        columns=RUNS_COLUMNS,
+        }
     )
 
 
@@ -105,8 +93,7 @@ def history_table(optimizer: str, lrs, result) -> pd.DataFrame:
             "step": np.tile(np.arange(S1), K),
             "mean_value": result.mean_value.T.cpu().numpy().ravel(),
             "min_value": result.min_value.T.cpu().numpy().ravel(),
-        },
-        columns=HISTORY_COLUMNS,
+        }
     )
 
 
@@ -121,8 +108,7 @@ def hits_table(optimizer: str, lr: float, k: int, result) -> pd.DataFrame:
             "start": np.repeat(np.arange(N), T),
             "target": np.tile(result.targets[1:].cpu().numpy(), N),
             "steps": _steps(first.ravel()),
-        },
-        columns=HITS_COLUMNS,
+        }
     )
 
 
@@ -140,59 +126,39 @@ def paths_table(optimizer: str, lr: float, k: int, result) -> pd.DataFrame:
             "x1": xy[..., 0].ravel(),
             "x2": xy[..., 1].ravel(),
             "value": f.ravel(),
-        },
-        columns=PATHS_COLUMNS,
+        }
     )
     table = table[np.isfinite(f.ravel())]  # NaN from a start's divergence on
     return table.sort_values(["start", "step"], kind="stable").reset_index(drop=True)
 
 
-def run_surface(
-    surface: Surface,
-    starts: pd.DataFrame,
-    p: LabParams,
-    device,
-    progress: Callable[[str], Callable[[Iterable], Iterable]],
-) -> dict[str, pd.DataFrame]:
-    """Every optimizer × lr × start of the lab on one surface: its runs, hits, paths, history.
-
-    One descend call per optimizer runs all of lab.lrs × starts at once, in float64 on `device`;
-    `progress(optimizer)` wraps its steps.
-    """
-    # Imported here: torch takes a second to import and generating starts does not need it.
-    import torch
+def run_surface(surface: Surface, starts: pd.DataFrame, p: LabParams, device, progress) -> dict:
+    """The lab's tables on one surface: every lr × start, one descend call per optimizer, its
+    steps wrapped in `progress(optimizer)`."""
+    import torch  # here, not at the top: a second to import, which generating starts skips
 
     from gdpipe.descent import descend
 
     points = starts[STARTS_COLUMNS].to_numpy(dtype=np.float64)
     x = torch.tensor(points, dtype=torch.float64, device=device)
+    targets = (p.target, *COCO_TARGETS)  # lab.target first: runs_table's steps_to_target
     results, runs, history = {}, [], []
     for optimizer in p.optimizers:  # each bound to the lab's values of the keys it reads
         bound = get_optimizer(optimizer, **{k: getattr(p, k) for k in hyperparameters(optimizer)})
-        result = descend(
-            surface,
-            bound,
-            x,
-            p.lrs,
-            p.steps,
-            targets=(p.target, *COCO_TARGETS),
-            n_paths=p.paths,
-            progress=progress(optimizer),
-        )
+        result = descend(surface, bound, x, p.lrs, p.steps, targets, p.paths, progress(optimizer))
         results[optimizer] = result
         runs.append(runs_table(optimizer, p.lrs, points, result))
         history.append(history_table(optimizer, p.lrs, result))
     runs = pd.concat(runs, ignore_index=True)
     # The figures show each optimizer at its best lr: only those hits and paths are kept.
     best = best_lrs(summarize_lab({surface.name: runs.astype({"steps_to_target": float})}))
-    hits, paths = [], []
-    for optimizer, lr in zip(best["optimizer"], best["lr"], strict=True):
-        k = p.lrs.index(lr)
-        hits.append(hits_table(optimizer, lr, k, results[optimizer]))
-        paths.append(paths_table(optimizer, lr, k, results[optimizer]))
+    at_best = [
+        (o, lr, p.lrs.index(lr), results[o])
+        for o, lr in zip(best["optimizer"], best["lr"], strict=True)
+    ]
     return {
         "runs": runs,
-        "hits": pd.concat(hits, ignore_index=True),
-        "paths": pd.concat(paths, ignore_index=True),
+        "hits": pd.concat([hits_table(*args) for args in at_best], ignore_index=True),
+        "paths": pd.concat([paths_table(*args) for args in at_best], ignore_index=True),
         "history": pd.concat(history, ignore_index=True),
     }

@@ -1,11 +1,7 @@
-"""Figures of the optimizer lab, built from its tables: Figures and GIF bytes; saves nothing.
-
-Tables are the lab's `runs`, `hits`, `paths` and `history` of one surface, and the `summary` and
-`best` tables of gdpipe.lab_summary (a `best` table may hold several surfaces: each figure uses
-its own surface's rows). Every optimizer keeps one Okabe–Ito colour and line style in every figure.
+"""Figures of the optimizer lab from one surface's tables (gdpipe.lab) and the `summary` and `best`
+tables (gdpipe.lab_summary; each figure uses its own surface's rows): Figures and GIF bytes, no
+files. Every optimizer keeps one Okabe–Ito colour and line style in every figure.
 """
-
-from __future__ import annotations
 
 import functools
 import io
@@ -32,13 +28,10 @@ LR_COLOURS = {"too small": style.SKY_BLUE, "good": style.GREEN, "too large": sty
 def _at_best(table: DataFrame, best: DataFrame, surface: Surface) -> tuple[dict, dict]:
     """optimizer → its best lr on `surface` (in `best`'s order), and `table`'s rows at that lr."""
     rows = best[best["surface"] == surface.name]
-    if rows.empty:
-        raise ValueError(f"best: no rows for surface {surface.name!r}")
     lrs = dict(zip(rows["optimizer"], rows["lr"].astype(float), strict=True))
-    at = {
+    return lrs, {
         o: table[(table["optimizer"] == o) & np.isclose(table["lr"], lr)] for o, lr in lrs.items()
     }
-    return lrs, at
 
 
 def _lab_contour(ax, surface: Surface, lo: float, hi: float, filled: bool = True) -> None:
@@ -48,8 +41,7 @@ def _lab_contour(ax, surface: Surface, lo: float, hi: float, filled: bool = True
 
 
 def _minima(ax, surface: Surface, lo: float, hi: float, colours=(style.MINIMUM,)) -> None:
-    """The known minima in the square [lo, hi]², periodic copies included, each in the colour
-    of its listed minimum's index."""
+    """The known minima in [lo, hi]² (periodic copies too), each in its listed minimum's colour."""
     # A lattice of local minima (Rastrigin's 121) drawn as stars would hide the paths: there
     # only the global minimum is a star, the others small dots.
     many = len(surface.minima) > len(style.OKABE_ITO)
@@ -73,11 +65,8 @@ def _diverged_at(path: DataFrame, steps: int) -> int | None:
 
 def _common_start(paths: dict[str, DataFrame], steps: int) -> int:
     shared = set.intersection(*(set(p["start"].astype(int)) for p in paths.values()))
-    if not shared:
-        raise ValueError("paths: no start has a path for every optimizer at its best lr")
-    # A path that diverges widens the view to follow it and squeezes the others into a corner:
-    # of the starts from which every optimizer ran to the end, the one that starts highest (a
-    # start already beside the minimum shows little).
+    # A diverging path widens the view and squeezes the others into a corner: of the starts every
+    # optimizer ran to the end from, the highest (one already beside the minimum shows little).
     whole = [
         s
         for s in sorted(shared)
@@ -134,12 +123,9 @@ def _paths_axes(surface: Surface, paths: DataFrame, best: DataFrame, start, dpi=
     return fig, title, show_until, steps
 
 
-def paths_figure(
-    surface: Surface, paths: DataFrame, best: DataFrame, start: int | None = None
-) -> Figure:
-    """Contour of f with the path of each optimizer at its best lr, a panel each, from one common
-    start (default: of the starts every optimizer has a path from, the highest one where none
-    diverges)."""
+def paths_figure(surface: Surface, paths: DataFrame, best: DataFrame, start=None) -> Figure:
+    """Contour of f with each optimizer's path at its best lr, a panel each, from one common start
+    (default: the highest of those every optimizer has a path from and none diverges from)."""
     fig, _, show_until, steps = _paths_axes(surface, paths, best, start)
     show_until(steps)
     return fig
@@ -168,11 +154,9 @@ def paths_gif(surface: Surface, paths: DataFrame, best: DataFrame, frames: int =
 
 
 def _gif_palette() -> Image.Image:
-    """A fixed palette: the figure's colours, their tints over white and grey, and 64 greys.
-
-    An adaptive palette spends itself on the contour's greys and turns thin coloured lines into
-    the wrong colours; a fixed one keeps them, and gives every frame the same palette.
-    """
+    """A fixed palette: the figure's colours, their tints over white and grey, and 64 greys. An
+    adaptive one spends itself on the contour's greys and turns thin coloured lines into the
+    wrong colours; a fixed one keeps them, and is the same in every frame."""
     hexes = [*style.OKABE_ITO, *(colour for colour, _ in style.OPTIMIZER_STYLES.values())]
     colours = [ImageColor.getrgb(h) for h in [*hexes, style.MINIMUM]]
     tints = [tuple((c + g) // 2 for c in rgb) for rgb in colours for g in (255, 128)]
@@ -184,11 +168,9 @@ def _gif_palette() -> Image.Image:
 
 
 def ecdf_figure(surface: Surface, hits: DataFrame, best: DataFrame, steps: int) -> Figure:
-    """COCO-style ECDF: share of (start, target) pairs solved by each step, per optimizer at its
-    best lr, over x from 1 to `steps` (log)."""
+    """COCO-style ECDF: share of (start, target) pairs solved by each step, per optimizer."""
     lrs, chosen = _at_best(hits, best, surface)
-    fig = style.figure((style.WIDE[0], style.WIDE[1] * 1.2))  # room for the legend below
-    ax = fig.add_subplot()
+    fig, ax = style.figure(style.WIDE_OVER_LEGEND)
     grid = np.unique(np.geomspace(1, max(steps, 1), 400).round())
     for optimizer, table in chosen.items():
         colour, dash = style.optimizer_style(optimizer)
@@ -260,8 +242,7 @@ def _basins(surface: Surface, table: DataFrame) -> np.ndarray:
 
 
 def basin_figure(surface: Surface, runs: DataFrame, best: DataFrame) -> Figure:
-    """Each start, at its start position, coloured by the known minimum it ends at; a panel per
-    optimizer at its best lr."""
+    """Starts coloured by the known minimum they end at, a panel per optimizer at its best lr."""
     lrs, chosen = _at_best(runs, best, surface)
     fig, axes = style.panel_grid(len(lrs), extra_height=0.8, sharex=True, sharey=True)
     colours = style.OKABE_ITO[: len(surface.minima)]
@@ -307,8 +288,6 @@ def pick_learning_rates(summary: DataFrame, surface: str, optimizer: str = "sgd"
     often, else the smallest below it. Too large: the smallest lr above it at which some start
     diverged, else the largest above it. A side with no lr is left out."""
     table = summary[(summary["surface"] == surface) & (summary["optimizer"] == optimizer)]
-    if table.empty:
-        raise ValueError(f"summary: no rows for {optimizer} on {surface!r}")
     good = best_lrs(table).iloc[0]
     below, above = table[table["lr"] < good["lr"]], table[table["lr"] > good["lr"]]
     picks = {}
@@ -329,8 +308,7 @@ def learning_rate_figure(
     (pick_learning_rates). The y axis stops 1000× above the starts' mean gap: a diverging run
     leaves through the top, marked × where its last start was lost."""
     picks = pick_learning_rates(summary, surface.name, optimizer)
-    fig = style.figure((style.WIDE[0], style.WIDE[1] * 1.2))
-    ax = fig.add_subplot()
+    fig, ax = style.figure(style.WIDE_OVER_LEGEND)
     mine = summary[(summary["surface"] == surface.name) & (summary["optimizer"] == optimizer)]
     top, lost = 0.0, []
     for kind, lr in picks.items():

@@ -1,10 +1,6 @@
-"""What the optimizer lab's sweep found: per-lr summaries, the best lr, Markdown and metrics.
-
-Pure functions over the lab's `runs` tables (one per surface, as gdpipe.lab writes them and
-gdpipe.io reads them back: NaN in empty cells).
+"""What the optimizer lab's sweep found, from its `runs` tables (one per surface, as gdpipe.io
+reads them: NaN in empty cells): per-lr summaries, the best lr, Markdown and metrics.
 """
-
-from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
@@ -47,15 +43,13 @@ def summarize_lab(
     optimizers: Sequence[str] = OPTIMIZER_ORDER,
     f_stars: Mapping[str, float] | None = None,
 ) -> pd.DataFrame:
-    """One row per surface × optimizer × lr of `runs` (surface name → runs table): how many
-    starts, the share whose `steps_to_target` is set, their median steps, how many diverged and
-    the median final f − f* of the others (NaN where there are none). f* is the surface's unless
-    `f_stars` names it. Rows: surfaces in `runs`' order, optimizers in `optimizers`' order (then
-    any others, by name), lrs ascending."""
-    f_stars = dict(f_stars or {})
+    """One row per surface × optimizer × lr of `runs` (surface name → runs table), in that order
+    (optimizers as optimizer_order, lrs ascending): how many starts, the share that reached the
+    target, their median steps, how many diverged and the median final f − f* of the others
+    (NaN where there are none). f* is the surface's unless `f_stars` names it."""
     rows = []
     for surface, table in runs.items():
-        f_star = f_stars[surface] if surface in f_stars else get_surface(surface).f_star
+        f_star = f_stars[surface] if f_stars and surface in f_stars else get_surface(surface).f_star
         for optimizer in optimizer_order(table["optimizer"].unique(), optimizers):
             for lr, group in table[table["optimizer"] == optimizer].groupby("lr"):
                 reached = group["steps_to_target"].notna()

@@ -1,10 +1,7 @@
-"""The two trainable models of the notebook, as nn.Modules that a checkpoint can rebuild by name.
-
-They live here, not in their experiments' modules, because those must import without torch
-(params.py reads their sections on every Snakemake start); each registry entry names its class.
+"""The notebook's two trainable models, as nn.Modules a checkpoint rebuilds by name. They live
+here, not in their experiments' modules, which must import without torch (params.py reads their
+sections on every Snakemake start); each registry entry names its class.
 """
-
-from __future__ import annotations
 
 import torch
 from torch import nn
@@ -43,7 +40,6 @@ class LinearModel(nn.Module):
 
 
 def build_model(name: str, seed: int | None = None, **model_args) -> nn.Module:
-    """A fresh model of experiment `name` (its registry entry names the class); with a seed,
-    its initial parameters are reproducible."""
+    """A fresh model of experiment `name` (its entry names the class), reproducible by `seed`."""
     generator = None if seed is None else torch.Generator().manual_seed(seed)
     return globals()[EXPERIMENTS[name].model](generator=generator, **model_args)

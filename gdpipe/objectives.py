@@ -1,29 +1,22 @@
 """2-D test surfaces with analytic gradients, known minima and a plotting domain.
 
-Each surface is one function `terms(p, kappa) -> (f, ∇f)` that writes the gradient beside the
-value and shares their intermediate terms, so descent evaluates both in one pass. It takes points
-shaped (..., 2) and uses only what numpy and torch share (sin, cos, stack with axis=), so the same
-formula runs on a numpy grid for a contour plot and on a torch tensor on the GPU for descent.
-Powers are written as products: torch's general pow rounds differently in its vector loop and in
-its tail, and a start's result must not depend on where it sits in the batch.
+Each is one function `terms(p, kappa) -> (f, ∇f)` sharing their intermediate terms, so descent
+gets both in one pass; on points (..., 2), with only what numpy and torch share (sin, cos, stack
+with axis=), so one formula serves a numpy contour grid and torch descent on a GPU. Powers are
+products: torch's general pow rounds differently in its vector loop and in its tail, and a
+start's result must not depend on where it sits in the batch.
 """
 
-from __future__ import annotations
-
-import dataclasses
 import math
+import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 
-def _xp(points):  # the array library a value belongs to: torch for tensors, numpy otherwise
-    if type(points).__module__.startswith("torch"):
-        import torch
-
-        return torch
-    return np
+def _xp(points):  # the array library of a value: torch (loaded: it made the tensor) or numpy
+    return sys.modules["torch"] if type(points).__module__.startswith("torch") else np
 
 
 @dataclass(frozen=True)
@@ -45,10 +38,8 @@ class Surface:
 
     def at_minima(self, points, value_tol: float = 1e-4, gradient_tol: float = 1e-2):
         """(N, M) numpy bools: point n is still (|∇f| ≤ gradient_tol) at known minimum m's value.
-
-        By value and gradient, not by distance to the listed points: a periodic surface has
-        copies of each minimum outside its domain, and a point that reached one has reached it.
-        """
+        Not by distance to the listed points: a periodic surface copies its minima outside its
+        domain, and a point that reached a copy has reached the minimum."""
         value, gradient = self.value_and_gradient(np.asarray(points, dtype=np.float64))
         still = np.linalg.norm(gradient, axis=-1) <= gradient_tol
         levels = np.array([m[2] for m in self.minima])
@@ -148,10 +139,9 @@ def _styblinski_tang(p, kappa=None):
 # On x2 = 2*pi the surface is sin x1 - sin(x1/2), whose minimum solves 2c^2 - c/2 - 1 = 0 with
 # c = cos(x1/2); on the domain's edge x2 = 0 it is sin x1 + sin(x1/2), whose minimum solves
 # 2c^2 + c/2 - 1 = 0: hence the closed forms. The other four come from Newton's method.
-_SINCOS_X1 = 2 * math.acos((1 - math.sqrt(33)) / 8)
 _SINCOS_EDGE_X1 = 2 * math.acos((-1 - math.sqrt(33)) / 8)
 _SINCOS_MINIMA = (
-    (_SINCOS_X1, 2 * math.pi, -1.7601725930460868),
+    (2 * math.acos((1 - math.sqrt(33)) / 8), 2 * math.pi, -1.7601725930460868),
     (1.637834, 3.509693, -1.0645906614371388),
     (1.637834, 9.056678, -1.0645906614371388),
     (7.921019, 2.773493, -1.0645906614371388),
@@ -258,9 +248,7 @@ def get_surface(name: str, condition: float = 100.0) -> Surface:
     if not (isinstance(condition, int | float) and math.isfinite(condition) and condition > 0):
         raise ValueError(f"condition must be a finite number > 0, got {condition!r}")
     surface = SURFACES[name]
-    if surface.condition is None:
-        return surface
-    return dataclasses.replace(surface, condition=float(condition))
+    return surface if surface.condition is None else replace(surface, condition=float(condition))
 
 
 def find_minima(surface: Surface, starts_per_side: int = 101, steps: int = 60) -> list[tuple]:

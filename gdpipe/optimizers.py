@@ -1,14 +1,13 @@
 """First-order optimizers written from their equations, batched over learning rates and starts.
 
-An optimizer (optax-style) is a function of its hyperparameters, `adam(beta1=0.9, ...)`, that
-returns a pair of functions closed over them: `init(x) -> state` and `step(x, g, state, lr, t)
--> x_new`, with x and g shaped (K, N, 2) for K learning rates × N starts, lr shaped (K,) and
-applied per row, t the 1-based step; state is updated in place. Its keyword arguments are the
-lab's keys of the same names (`lab.beta1`, ...), each annotated with the JSON Schema of its range:
-`hyperparameters` reads them for gdpipe.params and gdpipe.pipeline, `get_optimizer` checks them.
-Each step mirrors the operation order of torch.optim's single-tensor code (every other argument at
-its default), so the two agree to rounding; every operation is elementwise, so a start's result
-does not depend on the rest of the batch.
+An optimizer (optax-style) is a function of its hyperparameters, `adam(beta1=0.9, ...)`, returning
+`init(x) -> state` and `step(x, g, state, lr, t) -> x_new` closed over them: x and g are (K, N, 2)
+for K learning rates × N starts, lr is (K,), one per row, t the 1-based step; state is updated in
+place. Its keyword arguments are the lab's keys (`lab.beta1`, ...), each annotated with its
+range's JSON Schema, which `hyperparameters` reads and `get_optimizer` checks. Each step mirrors
+the operation order of torch.optim's single-tensor code (other arguments at their defaults), so
+the two agree to rounding; every operation is elementwise, so a start's result does not depend
+on the rest of the batch.
 """
 
 from __future__ import annotations
@@ -115,8 +114,7 @@ OPTIMIZERS = {make.__name__: make for make in (sgd, momentum, nesterov, adagrad,
 
 
 def hyperparameters(name: str | None = None) -> dict[str, tuple[float, dict]]:
-    """key -> (default, JSON Schema) of the named optimizer's keyword arguments, or of all the
-    optimizers' in the registry's order (the lab's keys)."""
+    """key -> (default, JSON Schema) of `name`'s keyword arguments, or every optimizer's (lab.*)."""
     found = {}
     for make in [OPTIMIZERS[name]] if name else OPTIMIZERS.values():
         for p in inspect.signature(make, eval_str=True).parameters.values():

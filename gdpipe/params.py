@@ -1,12 +1,9 @@
 """Load and validate params.yaml: the one place settings live.
 
-One JSON Schema (gdpipe.schema) covers the file: `device` and a section per experiment (its
-registry entry's dataclass, gdpipe.experiments) and the lab's (below); each section's relations
-between keys are checked after it. Importing this module must stay cheap (no torch): the
-Snakefile imports it on every start.
+One JSON Schema (gdpipe.schema) covers the file: `device`, a section per experiment (its
+registry entry's dataclass) and the lab's (below); each section's relations between keys are
+checked after it. Cheap to import (no torch): the Snakefile imports it on every start.
 """
-
-from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
@@ -14,21 +11,12 @@ from typing import Any
 
 import yaml
 
+from gdpipe import schema
 from gdpipe.errors import ParamsError
 from gdpipe.experiments import EXPERIMENTS
 from gdpipe.objectives import SURFACES
 from gdpipe.optimizers import OPTIMIZERS, hyperparameters
-from gdpipe.schema import (
-    POSITIVE,
-    distinct,
-    integer,
-    key,
-    mapping,
-    one_of,
-    problems,
-    section,
-    section_schema,
-)
+from gdpipe.schema import POSITIVE, distinct, integer, key, one_of, section
 
 DEVICES = ("auto", "cpu", "cuda")
 # The optimizer lab: every optimizer × lr × start on each surface, one batch per optimizer. Its
@@ -43,7 +31,7 @@ LabParams = dataclasses.make_dataclass(
         ("n_starts", int, key(integer(1))),
         ("steps", int, key(integer(1))),
         ("target", float, key(POSITIVE)),
-        *((name, float, key(schema)) for name, (_, schema) in hyperparameters().items()),
+        *((name, float, key(allowed)) for name, (_, allowed) in hyperparameters().items()),
         ("condition", float, key(POSITIVE)),
         ("paths", int, key(integer(0))),
     ],
@@ -52,7 +40,9 @@ LabParams = dataclasses.make_dataclass(
 )
 
 SECTIONS = {**{name: e.params for name, e in EXPERIMENTS.items()}, "lab": LabParams}
-SCHEMA = mapping({"device": one_of(DEVICES)} | {n: section_schema(c) for n, c in SECTIONS.items()})
+SCHEMA = schema.mapping(
+    {"device": one_of(DEVICES)} | {n: schema.section_schema(c) for n, c in SECTIONS.items()}
+)
 # All of params.yaml, validated: `device` and a section per experiment and the lab.
 Params = dataclasses.make_dataclass("Params", [("device", str), *SECTIONS.items()], frozen=True)
 
@@ -63,14 +53,13 @@ def validate_params(raw: Any, source: str = "params.yaml") -> Params:
         raise ParamsError(
             f"{source}: expected a mapping at the top level, got {type(raw).__name__}"
         )
-    found = problems(raw, SCHEMA)  # message -> the section it is in
+    found = schema.problems(raw, SCHEMA)  # message -> the section it is in
     # A section's relations are checked once its keys are valid (they compare their values).
     valid = {
         n: section(c, raw[n]) for n, c in SECTIONS.items() if n in raw and n not in found.values()
     }
     relations = (f"{n}.{k}: {why}" for n, s in valid.items() for k, why in s.relations())
-    errors = [*found, *relations]
-    if errors:
+    if errors := [*found, *relations]:
         raise ParamsError(f"{source}: " + "\n  ".join(["invalid params", *errors]))
     return Params(device=raw["device"], **valid)
 
@@ -100,11 +89,9 @@ def _flat(tree: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def config_override_error(config: dict, raw: Any, source: str) -> str:
-    """Why Snakemake's --config is refused, naming each overridden key and what to do instead.
-
-    The scripts read the params file themselves, so an override they never see would lie.
-    (Snakemake's own CLI rejects dotted keys such as linear.lr=0.01 before gdpipe runs.)
-    """
+    """Why Snakemake's --config is refused (the scripts read the params file themselves, so an
+    override would never reach them), naming each overridden key and what to do instead.
+    (Snakemake's own CLI rejects dotted keys such as linear.lr=0.01 before gdpipe runs.)"""
     given, found = _flat(config), _flat(raw if isinstance(raw, dict) else {})
     changed = sorted(key for key in given if given[key] != found.get(key))
     shown = ", ".join(f"{key}={given[key]!r}" for key in changed)

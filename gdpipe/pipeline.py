@@ -1,13 +1,11 @@
 """What each pipeline step reads: its params keys. Cheap to import (no torch).
 
-The Snakefile passes these keys to each rule as `params:` (so Snakemake re-runs a job exactly
-when a value it reads changes); DVC's stages list the same keys. Code is tracked by package:
-every step depends on its script and the whole gdpipe folder, in both tools.
+Each rule gets them as `params:` (so Snakemake re-runs a job exactly when a value it reads
+changes) and each DVC stage lists them; code is tracked as the script and the gdpipe folder.
 """
 
-from __future__ import annotations
-
 import dataclasses
+import functools
 import os
 import sys
 from pathlib import Path
@@ -39,9 +37,8 @@ LAB_STEP_KEYS: dict[str, tuple[str, ...]] = {
 }
 DEVICE_STEPS = ("descend", "train", "evaluate", "lab_run")
 
-# Lab figures drawn for some surfaces only (when lab.surfaces has them): basins of attraction
-# where there are several minima to fall into, the animated paths on the notebook's surface,
-# and one learning-rate figure: LAB_LR_OPTIMIZER on the first of LAB_LR_SURFACES in the lab.
+# Lab figures for some surfaces only: basins where there are several minima to fall into, the
+# GIF on the notebook's surface, and LAB_LR_OPTIMIZER's lrs on the first LAB_LR_SURFACES one.
 LAB_BASIN_SURFACES = ("sincos", "styblinski_tang")
 LAB_GIF_SURFACES = ("sincos",)
 LAB_LR_SURFACES = ("bowl", "rosenbrock")
@@ -61,10 +58,8 @@ def descent_threads(runs: int) -> int:
 
 
 def step_keys(step: str, experiment: str, surface: str | None = None) -> list[str]:
-    """Dotted params keys a step reads for an experiment, e.g. ['device', 'linear.lr', ...].
-
-    A lab step for one `surface` reads lab.condition only if that surface has one (the bowl).
-    """
+    """Dotted params keys a step reads for an experiment, e.g. ['device', 'linear.lr', ...]; a lab
+    step for one `surface` reads lab.condition only if that surface has one (the bowl)."""
     own = EXPERIMENTS[experiment].step_keys if experiment in EXPERIMENTS else LAB_STEP_KEYS
     keys = [
         f"{experiment}.{key}"
@@ -76,13 +71,8 @@ def step_keys(step: str, experiment: str, surface: str | None = None) -> list[st
 
 def step_settings(params: Params, step: str, experiment: str, surface: str | None = None) -> dict:
     """The values of step_keys, as a flat dict keyed by dotted name."""
-    settings = {}
-    for dotted in step_keys(step, experiment, surface):
-        value = params
-        for part in dotted.split("."):
-            value = getattr(value, part)
-        settings[dotted] = value
-    return settings
+    keys = step_keys(step, experiment, surface)
+    return {dotted: functools.reduce(getattr, dotted.split("."), params) for dotted in keys}
 
 
 class UndeclaredKeyError(RuntimeError):
@@ -91,11 +81,8 @@ class UndeclaredKeyError(RuntimeError):
 
 
 class StepParams:
-    """Params as one step may read them: the keys of step_keys and nothing else.
-
-    Sections come back as views too; a property (linear.n_points) is computed through the view,
-    so the keys it reads must be declared as well.
-    """
+    """Params as one step may read them: step_keys and nothing else. Sections come back as views,
+    and a property (linear.n_points) is computed through one, so its keys must be declared too."""
 
     def __init__(self, values, keys: list[str], step: str, prefix: str = ""):
         self._values, self._keys, self._step, self._prefix = values, keys, step, prefix
@@ -121,8 +108,7 @@ class StepParams:
 def read_step_params(
     path: str | Path, step: str, experiment: str, surface: str | None = None
 ) -> StepParams:
-    """The params file, validated in full, as `step` for `experiment` (and a lab surface) may
-    read it: see StepParams."""
+    """The params file, validated in full, as `step` may read it (StepParams)."""
     return StepParams(read_params(path), step_keys(step, experiment, surface), step)
 
 
@@ -137,12 +123,8 @@ def lab_figure_surfaces(lab: LabParams) -> dict[str, list[str]]:
 
 
 def run_jobs_with_this_python() -> None:
-    """Make the `python` of every job the interpreter running Snakemake.
-
-    Jobs run `python -m scripts.<step>` (the same command DVC runs). Putting this interpreter's
-    bin first on PATH makes that the project's environment even when Snakemake was started as
-    .venv/bin/snakemake without activating it. (`-m` puts the working directory first on
-    sys.path, so each job imports the gdpipe of the checkout it runs in, the code Snakemake and
-    DVC track, never some other installed copy.)
-    """
+    """Make the `python` of every job (`python -m scripts.<step>`, as DVC runs it) this one's, even
+    when Snakemake was started as .venv/bin/snakemake without activating the environment. (`-m`
+    puts the working directory first on sys.path: a job imports the checkout's gdpipe, the code
+    Snakemake and DVC track, never another installed copy.)"""
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])

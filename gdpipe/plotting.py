@@ -1,13 +1,7 @@
-"""Figures for each experiment, built from tables; returns matplotlib Figures, saves nothing.
-
-Uses matplotlib.figure.Figure directly (Agg canvas, no pyplot state), so figures render the same
-on a laptop, a headless GPU box or a cluster node. `view` and `contour` draw the maps of both
-the examples and the lab (gdpipe.lab_plots).
+"""Each experiment's figures from its tables: matplotlib Figures, no files, no pyplot state (they
+render the same on a laptop, a headless GPU box or a cluster node). `view` and `contour` draw
+the maps of the lab's figures too (gdpipe.lab_plots).
 """
-
-from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -15,10 +9,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from gdpipe import style
+from gdpipe.experiments.surface import SurfaceParams
 from gdpipe.objectives import Surface
-
-if TYPE_CHECKING:
-    from gdpipe.experiments.surface import SurfaceParams
 
 
 def view(points: np.ndarray, low: float, high: float, *also: tuple[float, float]) -> tuple:
@@ -32,8 +24,7 @@ def view(points: np.ndarray, low: float, high: float, *also: tuple[float, float]
 
 
 def contour(ax, surface: Surface, lo, hi, points: int, levels: int, lines=False, **fill):
-    """f on the square [lo, hi]², filled with `fill` (contourf's styling) if given, outlined if
-    `lines`; returns the filled contour set (or None)."""
+    """f on [lo, hi]², filled with `fill` (contourf's styling) if given, outlined if `lines`."""
     grid = np.linspace(lo, hi, points)
     x1, x2 = np.meshgrid(grid, grid)
     values = surface.value(np.stack([x1, x2], axis=-1))
@@ -47,10 +38,8 @@ def contour(ax, surface: Surface, lo, hi, points: int, levels: int, lines=False,
 
 
 def surface_trajectories(surface: Surface, trajectories: pd.DataFrame, p: SurfaceParams) -> Figure:
-    """Contour of f with every start's path, its start and end, and the known minima, on a view
-    of the start square and the surface's domain (gdpipe.plotting.view)."""
-    fig = style.figure(style.MAP_WITH_BAR)
-    ax = fig.add_subplot()
+    """Contour of f with every start's path, start and end, and the known minima."""
+    fig, ax = style.figure(style.MAP_WITH_BAR)
     lo, hi = view(trajectories[["x1", "x2"]].to_numpy(), p.low, p.high, surface.domain)
     filled = contour(ax, surface, lo, hi, 300, 31, cmap=style.VALUES)
     fig.colorbar(filled, ax=ax, label="f(x1, x2)")
@@ -83,8 +72,7 @@ def surface_trajectories(surface: Surface, trajectories: pd.DataFrame, p: Surfac
 
 def surface_values(history: pd.DataFrame) -> Figure:
     """Mean and lowest f over all starts at each step."""
-    fig = style.figure(style.WIDE)
-    ax = fig.add_subplot()
+    fig, ax = style.figure(style.WIDE)
     step = history["step"]
     ax.plot(step, history["mean_value"], color=style.BLUE, label="mean over starts")
     ax.plot(step, history["min_value"], color=style.VERMILLION, label="lowest over starts")
@@ -96,8 +84,7 @@ def surface_values(history: pd.DataFrame) -> Figure:
 
 def loss_curves(history: pd.DataFrame, title: str, loss_name: str) -> Figure:
     """Train and test loss per epoch, log scale when the losses span decades."""
-    fig = style.figure(style.WIDE)
-    ax = fig.add_subplot()
+    fig, ax = style.figure(style.WIDE)
     for split, colour in (("train", style.TRAIN), ("test", style.TEST)):
         ax.plot(history["epoch"], history[f"{split}_loss"], marker=".", color=colour, label=split)
     losses = history[["train_loss", "test_loss"]].to_numpy()
@@ -152,8 +139,7 @@ def quadratic_panels(
 
 def linear_fit(predictions: pd.DataFrame, metrics: dict) -> Figure:
     """The notebook's three-colour plot: train data, test data, predictions on the test inputs."""
-    fig = style.figure(style.WIDE)
-    ax = fig.add_subplot()
+    fig, ax = style.figure(style.WIDE)
     train, test = (predictions[predictions["split"] == s] for s in ("train", "test"))
     ax.scatter(train["x"], train["y"], s=12, color=style.TRAIN, label="train data")
     ax.scatter(test["x"], test["y"], s=48, facecolors="none", ec=style.TEST, label="test data")

@@ -1,12 +1,8 @@
-"""What made an output: the software and hardware a job ran on, written beside its outputs.
-
-Each job records the versions of the libraries it imported, the CPU model and the torch device
-it computed on (with the GPU's name). The `provenance` step merges the records into
-results/provenance.json, a DVC metrics file: `dvc metrics diff` then names what differs between
-two machines' runs. No host names, paths or times: a record changes only with what it describes.
+"""What made an output: each job records the versions of the libraries it imported, the CPU and
+the torch device (with the GPU's name), and the `provenance` step merges the records into
+results/provenance.json, whose `dvc metrics diff` names what differs between two machines' runs.
+No host names, paths or times: a record changes only with what it describes.
 """
-
-from __future__ import annotations
 
 import importlib.metadata
 import platform
@@ -16,8 +12,7 @@ from pathlib import Path
 
 from gdpipe import kernels
 
-# The libraries (distributions) whose version can change an output's bytes, and the one whose
-# module has another name.
+# The distributions whose version can change an output's bytes, and one's module name.
 LIBRARIES = ("numpy", "pandas", "torch", "scikit-learn", "matplotlib")
 _MODULES = {"scikit-learn": "sklearn"}
 KERNELS = ("cpu_kernels", "torch_cpu_kernels", "numpy_cpu_kernels")  # gdpipe.kernels.in_use
@@ -49,18 +44,13 @@ def job_record() -> dict[str, str]:
         if _MODULES.get(distribution, distribution) in sys.modules:
             record[distribution] = importlib.metadata.version(distribution)
     record.update(kernels.in_use())  # the vector instructions torch's and numpy's kernels use
-    for field, values in sorted(_notes.items()):
-        record[field] = ", ".join(sorted(values))
-    return record
+    return record | {field: ", ".join(sorted(values)) for field, values in sorted(_notes.items())}
 
 
 def merge(records: dict[str, dict[str, str]]) -> dict[str, str]:
-    """One value per field over every job's record, e.g. {"torch": "2.13.0+cpu", ...}.
-
-    Where jobs disagree (a cluster of mixed nodes) the field lists each value with its number
-    of jobs, most common first: "AMD EPYC 7763 (30 jobs); Intel Xeon 8480 (12 jobs)". Devices
-    also say how many jobs computed on each; "none" where no job used torch.
-    """
+    """One value per field over every job's record; where jobs disagree (a cluster of mixed
+    nodes), each value with its number of jobs, most common first: "AMD EPYC 7763 (30 jobs);
+    Intel Xeon 8480 (12 jobs)". Devices always count their jobs; "none" where none used torch."""
     merged = {}
     for field in FIELDS:
         counts = Counter(r[field] for r in records.values() if field in r)

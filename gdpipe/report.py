@@ -1,16 +1,13 @@
-"""The report: every figure, the GIF and both summary tables on one self-contained HTML page,
-each with its caption (report/<name>.md) under it, grouped by experiment and by surface.
-
-The page embeds its images (data URIs) and links out nowhere, so it opens offline; it holds no
-time, so the same results give the same bytes. Markdown is rendered by markdown-it-py.
+"""The report: every figure, the GIF and both summary tables on one HTML page, each with its
+caption (report/<name>.md, rendered by markdown-it-py), grouped by experiment and by surface.
+Images are embedded (data URIs) and nothing links out, so it opens offline; it holds no time, so
+the same results give the same bytes.
 """
-
-from __future__ import annotations
 
 import base64
 import html
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from markdown_it import MarkdownIt
 
@@ -46,8 +43,7 @@ code { font-size: 0.95em; background: #f4f4f4; padding: 0 0.2em; }
 markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):
     """A figure or a Markdown table of the run, and its caption's name (report/<name>.md)."""
 
     path: str
@@ -59,9 +55,8 @@ def contents(lab) -> dict[str, list[Item]]:
     drawn = lab_figure_surfaces(lab)
     tables = [Item("results/summary.md", "summary"), Item("results/lab/summary.md", "lab_summary")]
     sections = {"Summary": tables}
-    for experiment in EXPERIMENTS.values():
-        figures = experiment.figures
-        sections[figures[0].category] = [Item(f.path, f.caption) for f in figures]
+    for e in EXPERIMENTS.values():
+        sections[e.figures[0].category] = [Item(f.path, f.caption) for f in e.figures]
     sections["The lab"] = [Item("results/plots/lab/success.png", "lab_success")]
     for surface in lab.surfaces:
         sections[f"The lab: {surface}"] = [

@@ -1,16 +1,13 @@
-"""What params.yaml allows, as JSON Schema (Draft 2020-12, checked by jsonschema).
+"""What params.yaml allows, as JSON Schema (Draft 2020-12, checked by jsonschema); no torch.
 
 A section is a frozen dataclass whose fields carry their schema (`key(...)`, from the fragments
 below); `problems` words each error with the dotted key, the value and what is allowed.
-Cheap to import (no torch).
 """
 
-from __future__ import annotations
-
-import dataclasses
 import difflib
 import math
 import re
+from dataclasses import field, fields
 from typing import Any
 
 from jsonschema import Draft202012Validator, validators
@@ -53,7 +50,7 @@ def or_auto(schema: dict) -> dict:
 
 def key(schema: dict):
     """A section's field, its schema in the metadata."""
-    return dataclasses.field(metadata={"schema": schema})
+    return field(metadata={"schema": schema})
 
 
 def mapping(properties: dict) -> dict:
@@ -63,15 +60,13 @@ def mapping(properties: dict) -> dict:
 
 
 def section_schema(cls) -> dict:
-    return mapping({f.name: f.metadata["schema"] for f in dataclasses.fields(cls)})
+    return mapping({f.name: f.metadata["schema"] for f in fields(cls)})
 
 
 def section(cls, raw: dict):
     """A valid section as its dataclass: lists as tuples, integers as float where numbers are
     meant (lab.condition: 100), then `auto` resolved by the section's `resolved()`."""
-    made = cls(
-        **{f.name: _typed(raw[f.name], f.metadata["schema"]) for f in dataclasses.fields(cls)}
-    )
+    made = cls(**{f.name: _typed(raw[f.name], f.metadata["schema"]) for f in fields(cls)})
     return made.resolved() if hasattr(made, "resolved") else made
 
 
@@ -86,13 +81,8 @@ def split_relations(n_points: int, test_size: float, key: str):
     # so that a loss over each is more than a single residual.
     n_test = math.ceil(n_points * test_size)
     if n_test < 2 or n_points - n_test < 2:
-        yield (
-            key,
-            (
-                f"gives {n_points} points, which test_size {test_size} splits into "
-                f"{n_points - n_test} train / {n_test} test; each side needs at least 2"
-            ),
-        )
+        split = f"{n_points - n_test} train / {n_test} test; each side needs at least 2"
+        yield key, f"gives {n_points} points, which test_size {test_size} splits into {split}"
 
 
 _SIGNS = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}
@@ -161,7 +151,6 @@ def _why(error) -> str:
     if isinstance(value, float) and expected in ("number", "integer"):
         return "got a non-integer" if math.isfinite(value) else "not finite"
     if isinstance(value, str) and expected in ("number", "integer"):
-        # PyYAML reads YAML 1.1, whose floats need a dot: 1e-3 is text
         exponent = re.fullmatch(r"[-+]?\d+(\.\d*)?[eE][-+]?\d+", value)
         hint = " (YAML 1.1 reads 1e-3 as text: write 0.001 or 1.0e-3)" if exponent else ""
         return "got text, not a number" + hint

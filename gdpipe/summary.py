@@ -1,7 +1,5 @@
 """One table of every experiment's metrics, as CSV and as Markdown."""
 
-from __future__ import annotations
-
 import math
 
 import pandas as pd

@@ -1,11 +1,7 @@
-"""The notebook's two model-training loops (Example 1's descent is gdpipe.descent). Pure:
-tensors in, results out, no files.
-
-Every loop stops at the first non-finite loss or parameter and reports `status="diverged"` with
-the 1-based step, so a bad learning rate ends one experiment cleanly instead of writing NaNs.
+"""The notebook's two model-training loops: tensors in, results out. Each stops at the first
+non-finite loss or parameter and reports `status="diverged"` with the 1-based step, so a bad
+learning rate ends one experiment cleanly instead of writing NaNs.
 """
-
-from __future__ import annotations
 
 import copy
 import math
@@ -35,9 +31,8 @@ class TrainResult:
         self.status, self.diverged_step = "diverged", step
 
     def record(self, row: dict, step: int) -> bool:
-        """Append the row if every number in it is finite, else diverge at `step`. Weights can
-        stay finite while the loss on other data overflows float32 (the test loss of a parabola
-        whose coefficients have exploded): that is divergence too."""
+        """Append the row if all its numbers are finite, else diverge at `step` (weights can stay
+        finite while the loss on other data overflows float32: an exploded parabola's test loss)."""
         if all(map(math.isfinite, row.values())):
             self.history.append(row)
             return True
@@ -57,11 +52,8 @@ def _loss(model: nn.Module, loss_fn, x: torch.Tensor, y: torch.Tensor) -> float:
 def train_quadratic(
     model: nn.Module, train: XY, test: XY, lr: float, epochs: int, progress: Progress = iter
 ) -> TrainResult:
-    """Full-batch MSE descent with autograd and a hand-written update (no torch.optim).
-
-    Row e of the history holds the model after e updates: its coefficients and its train and
-    test loss (both measured after the update, so the two curves line up); row 0 is the start.
-    """
+    """Full-batch MSE descent with autograd and a hand-written update (no torch.optim). History row
+    e: coefficients, train and test loss, all after e updates (the curves line up); 0: the start."""
     t, y = train
     loss_fn = nn.functional.mse_loss
 
@@ -95,11 +87,8 @@ def train_linear(
     batch_size: int,
     progress: Progress = iter,
 ) -> TrainResult:
-    """Minibatch training with torch.optim in the split's order (batch_size 1: per sample).
-
-    Row e of the history holds the mean of the batch losses seen during epoch e and the test
-    loss after it; row 0 is the starting point.
-    """
+    """Minibatch training with torch.optim in the split's order (batch_size 1: per sample). History
+    row e: the mean batch loss during epoch e and the test loss after it; row 0 is the start."""
     x, y = train
     loss_fn = LOSSES[loss]
     opt = TORCH_OPTIMIZERS[optimizer](model.parameters(), lr=lr)

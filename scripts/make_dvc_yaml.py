@@ -1,22 +1,20 @@
 """dvc.yaml, generated from the Snakefile: one DVC stage per Snakemake job, never drifting.
 
-Each job Snakemake would run (all forced, none run) becomes a stage: its exact shell command, its
+Each job Snakemake would run (all forced, none run) becomes a stage: its shell command, its
 inputs as `deps`, the keys of its `params: settings` as `params`, its outputs as `outs`; then
-`metrics:` lists every output named `metrics`, `plots:` the histories and the PNG figures.
-Tooling, not the pipeline: outside the gdpipe package, so editing it re-runs no step.
+`metrics:` lists every output named `metrics`, `plots:` the histories and PNG figures. Tooling
+outside the gdpipe package: editing it re-runs no step. Refresh dvc.lock after with `dvc repro`.
 
     python scripts/make_dvc_yaml.py [--check | --list snakemake|dvc]
 
---check only compares; --list prints either side's jobs as `Job` records in JSON, which is how
-tests/test_dvc.py proves the two agree. Then refresh dvc.lock with `dvc repro`.
+--check only compares; --list prints either side's jobs as JSON `Job`s (tests/test_dvc.py).
 """
-
-from __future__ import annotations
 
 import argparse
 import dataclasses
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
@@ -98,25 +96,21 @@ def _snakemake_jobs(project: Path) -> list[tuple[Job, str, dict]]:
     return [item[1:] for item in sorted(found, key=lambda item: item[0])]
 
 
-def dvc_stages(project: Path) -> list[Job]:
+def dvc_stages(project: Path) -> Iterator[Job]:
     """The stages of the project's dvc.yaml as DVC itself reads them, in file order."""
     from dvc.dependency.param import ParamsDependency
     from dvc.repo import Repo
 
-    jobs = []
     with Repo(str(project)) as repo:
         for stage in repo.index.stages:
             params = [d for d in stage.deps if isinstance(d, ParamsDependency)]
-            jobs.append(
-                Job(
-                    name=stage.name,
-                    cmd=stage.cmd.strip(),
-                    deps=tuple(d.def_path for d in stage.deps if d not in params),
-                    outs=tuple(out.def_path for out in stage.outs),
-                    params=tuple(sorted((d.def_path, tuple(sorted(d.params))) for d in params)),
-                )
+            yield Job(
+                name=stage.name,
+                cmd=stage.cmd.strip(),
+                deps=tuple(d.def_path for d in stage.deps if d not in params),
+                outs=tuple(out.def_path for out in stage.outs),
+                params=tuple(sorted((d.def_path, tuple(sorted(d.params))) for d in params)),
             )
-    return jobs
 
 
 def _plots(found) -> list:

@@ -20,9 +20,7 @@ TEMPLATE = Path(".dvc/tmp/plots_offline.html")  # .dvc/tmp is DVC's own, never i
 
 
 def page() -> str:
-    scripts = "\n".join(
-        f"<script>{(ASSETS / library).read_text()}</script>" for library in LIBRARIES
-    )
+    scripts = "\n".join(f"<script>{(ASSETS / name).read_text()}</script>" for name in LIBRARIES)
     # {plot_divs} is DVC's placeholder; without {scripts}, DVC adds no CDN links.
     return (
         "<!DOCTYPE html>\n<html>\n<head>\n<meta charset='utf-8'>\n<title>DVC Plot</title>\n"

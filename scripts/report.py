@@ -10,8 +10,7 @@ from gdpipe.pipeline import read_step_params
 def step(args):
     sections = report.contents(read_step_params(args.params, "report", "lab").lab)
     items = [item for items in sections.values() for item in items]
-    missing = [item.path for item in items if not Path(item.path).is_file()]
-    if missing:
+    if missing := [item.path for item in items if not Path(item.path).is_file()]:
         raise DataError(f"{', '.join(missing)}: missing; the report shows the run's results")
     io.write_text(args.out, report.page(sections, Path()))
     cli.log.info("report: %d figures and tables in %d sections", len(items), len(sections))

@@ -1,10 +1,6 @@
-"""The registry of experiments: one module each, one `Experiment` entry (gdpipe.experiments.base).
-
-Everything that differs between experiments is reached through EXPERIMENTS (docs/extending.md
-adds one). Cheap to import (no torch): params.py reads the sections.
+"""The registry of experiments, one module and one `Experiment` entry (base.py) each: everything
+that differs between experiments is reached through EXPERIMENTS. Cheap to import (no torch).
 """
-
-from __future__ import annotations
 
 from gdpipe.experiments import linear, quadratic, surface
 

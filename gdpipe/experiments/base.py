@@ -1,20 +1,16 @@
-"""What an experiment is: the one registry entry through which every step reaches it.
-
-Cheap to import (no torch, no matplotlib): params.py and the Snakefile read the entries on every
-start. An experiment's functions import torch or matplotlib inside, when a step calls them.
+"""What an experiment is: the one registry entry through which every step reaches it. Cheap to
+import (no torch, no matplotlib, which an experiment's functions import when a step calls them):
+params.py and the Snakefile read the entries on every start.
 """
-
-from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
 
-@dataclass(frozen=True)
-class Figure:
+class Figure(NamedTuple):
     """One of an experiment's two PNGs, and how the report shows it."""
 
     path: str
@@ -24,10 +20,7 @@ class Figure:
 
 @dataclass(frozen=True)
 class Experiment:
-    """One notebook example, from its params section to its figures.
-
-    Steps: generate, then `descend` (no model) or split, train and evaluate (a model), then plot.
-    """
+    """One notebook example: generate, then descend (no model) or split, train, evaluate; plot."""
 
     name: str  # its params section and its folder under data/ and results/
     params: type  # the section: a frozen dataclass of gdpipe.schema keys
@@ -35,9 +28,8 @@ class Experiment:
     generate: Callable[[Any], pd.DataFrame]  # section -> the seeded data set
     rows: Callable[[Any], tuple[int, str]]  # section -> the data set's rows, the keys fixing them
     step_keys: dict[str, tuple[str, ...]]  # step -> the keys of its section the step reads
-    # The plot step: its input files (`table`: one or more, `history`, `metrics` if read), its
-    # figures (the data with the model or paths, then the loss or value per step), and
-    # plot(section, table paths, history path, metrics path) -> the two matplotlib Figures.
+    # The plot step: its inputs (`table`: one or more, `history`, `metrics` if read), its figures
+    # (the data with the model or paths, then the loss or value per step), and their drawing.
     plot_inputs: dict[str, str | tuple[str, ...]]
     figures: tuple[Figure, Figure]
     plot: Callable[..., tuple]
@@ -54,8 +46,7 @@ def figures(category: str, names: tuple[str, str]) -> tuple:
 
 
 def model_and_data(name: str, seed: int, columns, train, test, device) -> tuple:
-    """Model `name` built from `seed` on `device`, and the train and test tables' `columns`
-    (input, target) as tensors there: what a training loop of gdpipe.training takes."""
+    """Model `name` from `seed`, and the train and test tables as tensors, all on `device`."""
     from gdpipe.evaluation import tensors
     from gdpipe.models import build_model
 

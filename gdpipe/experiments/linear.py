@@ -1,8 +1,6 @@
 """Example 3: an nn.Module linear regression on y = weight*x + bias trained with torch.optim
 (gdpipe.training.train_linear on gdpipe.models.LinearModel): section, data, training, figures."""
 
-from __future__ import annotations
-
 import math
 from dataclasses import dataclass
 
@@ -71,9 +69,9 @@ def train(p: LinearParams, train, test, device, progress) -> tuple:
     """(model from `seed`, TrainResult): trained on `device` with the configured torch.optim."""
     from gdpipe.training import train_linear
 
-    model, train_xy, test_xy = model_and_data("linear", p.seed, COLUMNS, train, test, device)
+    model, *splits = model_and_data("linear", p.seed, COLUMNS, train, test, device)
     return model, train_linear(
-        model, train_xy, test_xy, p.optimizer, p.loss, p.lr, p.epochs, p.batch_size, progress
+        model, *splits, p.optimizer, p.loss, p.lr, p.epochs, p.batch_size, progress
     )
 
 

@@ -2,8 +2,6 @@
 (gdpipe.training.train_quadratic on gdpipe.models.QuadraticModel): section, data, training,
 figures."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,10 +54,8 @@ def train(p: QuadraticParams, train, test, device, progress) -> tuple:
     """(model from init_seed, TrainResult): trained on `device` by the hand-written update."""
     from gdpipe.training import train_quadratic
 
-    model, train_xy, test_xy = model_and_data(
-        "quadratic", p.init_seed, COLUMNS, train, test, device
-    )
-    return model, train_quadratic(model, train_xy, test_xy, p.lr, p.epochs, progress)
+    model, *splits = model_and_data("quadratic", p.init_seed, COLUMNS, train, test, device)
+    return model, train_quadratic(model, *splits, p.lr, p.epochs, progress)
 
 
 def plot(p: QuadraticParams, tables, history, metrics=None) -> tuple:

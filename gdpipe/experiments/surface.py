@@ -1,10 +1,7 @@
-"""Example 1: plain gradient descent from many random starts on a 2-D surface (no training):
-section, starts, the descent on the lab's engine, figures."""
+"""Example 1: plain gradient descent from many random starts on a 2-D surface, on the lab's
+engine (no training): section, starts, descent, figures."""
 
-from __future__ import annotations
-
-import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -28,13 +25,11 @@ class SurfaceParams:
     high: float = key(or_auto(number()))
     paths: int = key(integer(0))
 
-    def resolved(self) -> SurfaceParams:
+    def resolved(self) -> "SurfaceParams":
         """`auto` replaced by the surface's own start square and step size."""
         surface = SURFACES[self.name]
         own = {"low": surface.domain[0], "high": surface.domain[1], "lr": surface.lr}
-        return dataclasses.replace(
-            self, **{key: value for key, value in own.items() if getattr(self, key) == AUTO}
-        )
+        return replace(self, **{k: v for k, v in own.items() if getattr(self, k) == AUTO})
 
     def relations(self):
         if not self.low < self.high:
@@ -55,8 +50,7 @@ STEP_KEYS = {
 def generate(p: SurfaceParams) -> pd.DataFrame:
     """n_starts points drawn uniformly from [low, high)^2 (the notebook's rand(n, 2) * 10)."""
     rng = np.random.default_rng(p.seed)
-    starts = rng.uniform(p.low, p.high, size=(p.n_starts, 2))
-    return pd.DataFrame(starts, columns=list(COLUMNS))
+    return pd.DataFrame(rng.uniform(p.low, p.high, size=(p.n_starts, 2)), columns=list(COLUMNS))
 
 
 def run_surface(p: SurfaceParams, starts: pd.DataFrame, device, progress) -> tuple:
@@ -72,23 +66,19 @@ def run_surface(p: SurfaceParams, starts: pd.DataFrame, device, progress) -> tup
     surface = get_surface(p.name)
     # float64: descent on a surface is about positions, and the notebook ran numpy float64.
     x = torch.tensor(starts[list(COLUMNS)].to_numpy(), dtype=torch.float64, device=device)
-    lr = torch.tensor([p.lr], dtype=torch.float64, device=device)
-    result = descend(surface, "sgd", x, lr, p.steps, n_paths=p.paths, progress=progress)
+    result = descend(surface, "sgd", x, [p.lr], p.steps, n_paths=p.paths, progress=progress)
     positions = result.path_positions[:, 0].cpu().numpy()  # (S+1, N, 2), NaN once diverged
     values = result.path_values[:, 0].cpu().numpy()  # (S+1, N)
-    S = len(values)
     # step, start, x1, x2, value: one row per step × start still going
     columns = [*np.indices(values.shape), positions[..., 0], positions[..., 1], values]
     trajectories = pd.DataFrame(dict(zip(TRAJECTORY_COLUMNS, map(np.ravel, columns), strict=True)))
     trajectories = trajectories[np.isfinite(values).ravel()].reset_index(drop=True)
     mean, low = result.mean_value[:, 0].cpu().numpy(), result.min_value[:, 0].cpu().numpy()
-    history = pd.DataFrame({"step": np.arange(S), "mean_value": mean, "min_value": low})
+    history = pd.DataFrame({"step": np.arange(len(mean)), "mean_value": mean, "min_value": low})
     history = history[np.isfinite(mean)]  # no start left: nothing to average
     start_values = surface.value_and_gradient(x)[0].cpu().numpy()  # what step 0 computes
-    metrics = surface_metrics(
-        surface, start_values, result.final[0].cpu().numpy(), result.diverged_step[0].cpu().numpy()
-    )
-    metrics["steps_run"] = p.steps
+    final, diverged = result.final[0].cpu().numpy(), result.diverged_step[0].cpu().numpy()
+    metrics = surface_metrics(surface, start_values, final, diverged) | {"steps_run": p.steps}
     return trajectories, history, metrics
 
 
