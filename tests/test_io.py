@@ -62,6 +62,9 @@ BAD_TABLES = [
     ("short", "x,y\n1,2\n", r"short\.csv: 1 rows; at least 2 needed"),
     ("long_row", "x,y\n1,2,3\n4,5\n", r"long_row\.csv: line 2: 3 fields, expected 2"),
     ("short_row", "x,y\n1,2\n4\n", r"short_row\.csv: line 3: 1 fields, expected 2"),
+    ("blank_line", "x,y\n1,2\n\n3,4\n", r"blank_line\.csv: line 3: 0 fields, expected 2"),
+    ("quoted", 'x,y\n1,2\n"3",abc\n', r"quoted\.csv: line 3, column y: 'abc' is not a finite"),
+    ("cut", "x,y\n1,2\n3,4", r"cut\.csv: no newline at the end: the file was cut short"),
     ("binary", b"\x89PNG\r\n\x1a\n\xff\xfe", r"binary\.csv: not a readable CSV file"),
 ]
 
