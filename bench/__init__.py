@@ -28,11 +28,13 @@ to 1e-12):
   and initial weights; identical final weights; units: samples/s (1/s = time per epoch × size).
 - data_scale: Example 3's linear regression on 10 million samples, batches of 1,000, one epoch;
   no baseline; units: samples/s.
-- pipeline_cold / pipeline_noop / pipeline_change: `snakemake --cores all` and `dvc repro`
-  (dtype column) on a copy of the project with the default params, from nothing, again, and
-  after `linear.lr` changes; the baseline is `python -c "import torch"`; units: runs/s.
+- pipeline (case) gives the rows pipeline_cold / pipeline_noop / pipeline_change:
+  `snakemake --cores all` on a copy of the project with the default params, from nothing,
+  again, and after `linear.lr` changes; the baseline is `python -c "import torch"`; units:
+  runs/s. pipeline_dvc, asked for by name (2 to 3 minutes), gives the same rows for `dvc repro`
+  (dtype column).
 
-With the pipeline cases it also prints the start-up of each job (the interpreter and its
+With pipeline_dvc it also prints the start-up of each job (the interpreter and its
 script's imports, from the job's log, median over a rule's jobs in the cold `dvc repro`, which
 runs one job at a time) against `import torch`, and which of torch, scikit-learn, matplotlib and
 pandas the jobs imported; `--out bench.csv` writes that table to bench-startup.csv.

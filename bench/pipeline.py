@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import statistics
 import subprocess
@@ -34,15 +35,20 @@ def _project_copy(dest: Path) -> Path:
 
 
 def _wall(command: list[str], cwd: Path) -> float:
+    # The jobs' `python` is this interpreter's, activated or not.
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     start = time.perf_counter()
-    subprocess.run(command, cwd=cwd, check=True, capture_output=True)
+    done = subprocess.run(command, cwd=cwd, capture_output=True, env={**os.environ, "PATH": path})
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)}: failed\n{done.stderr.decode()[-3000:]}")
     return time.perf_counter() - start
 
 
-def pipeline_rows(device: str) -> tuple[list[dict], list[dict]]:
-    """The pipeline rows, and the job start-ups of the cold `dvc repro` (job_startups)."""
+def pipeline_rows(device: str, tools: list[str]) -> tuple[list[dict], list[dict]]:
+    """The pipeline rows of each tool (snakemake, dvc), and the job start-ups of the cold `dvc
+    repro` (job_startups)."""
     bin_dir = Path(sys.executable).parent
-    tools = {
+    commands = {
         "snakemake": [str(bin_dir / "snakemake"), "--cores", "all"],
         "dvc": [str(bin_dir / "dvc"), "repro", "--quiet"],
     }
@@ -51,7 +57,8 @@ def pipeline_rows(device: str) -> tuple[list[dict], list[dict]]:
     )
     rows, startups = [], []
     with tempfile.TemporaryDirectory() as scratch:
-        for tool, command in tools.items():
+        for tool in tools:
+            command = commands[tool]
             project = _project_copy(Path(scratch) / tool)
             params = project / "params.yaml"
             times = {"cold": _wall(command, project)}

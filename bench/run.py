@@ -16,6 +16,7 @@ import bench
 from bench.cases import CASES, SCRATCH, reset_peak
 from bench.pipeline import STARTUP_COLUMNS, pipeline_rows
 
+PIPELINE = {"pipeline": "snakemake", "pipeline_dvc": "dvc"}  # case: the tool it runs
 # The descent-like rows share one process (torch and its compiler start once); the pipeline's
 # job (descent_auto) starts its own.
 DESCENT = ("descent", "descent_eager", "torch_compile", "jax")
@@ -90,8 +91,15 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=bench.__doc__.split("\n\n")[0])
     parser.add_argument("--out", help="CSV file to write")
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
-    cases = [*CASES, "pipeline"]
-    parser.add_argument("--cases", nargs="+", default=cases, choices=cases)
+    cases = [*CASES, *PIPELINE]
+    parser.add_argument(
+        "--cases",
+        nargs="+",
+        default=cases[:-1],
+        choices=cases,
+        help="default: all but pipeline_dvc (`dvc repro`'s rows and each job's start-up: 2 to "
+        "3 minutes more, one stage at a time)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -107,8 +115,9 @@ def main(argv: list[str] | None = None) -> None:
         rows = _children(plan(args.device, args.cases), args.device)
         del os.environ[SCRATCH]
     startups = []
-    if "pipeline" in args.cases:
-        timed, startups = pipeline_rows(args.device)
+    tools = [tool for case, tool in PIPELINE.items() if case in args.cases]
+    if tools:
+        timed, startups = pipeline_rows(args.device, tools)
         rows += timed
     for row in rows:
         row["ratio"] = row["per_s"] / row["baseline_per_s"]

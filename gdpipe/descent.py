@@ -4,9 +4,9 @@ Each step folds the new positions into preallocated summaries (first hits of the
 and min value, the paths of the first few starts) and then forgets them. Nothing is read back to
 the host inside the loop on a GPU, so the steps queue up without waiting for each other.
 
-Two engines run the same step (`_advance`): eager torch, one kernel per operation, and a fused
-one, `torch.compile` of the step, which computes the update, the surface and the divergence
-checks in one pass per step with each coordinate stored contiguously. They agree to rounding
+Two engines run the same step (`_advance`) on positions stored one coordinate after the other:
+eager torch, one kernel per operation, and a fused one, `torch.compile` of the step, which
+computes the update, the surface and the divergence checks in one pass. They agree to rounding
 (the compiler may contract a multiply and an add), each is bit-identical whatever the thread
 count, and `engine="auto"` fuses only runs large enough to repay the compile (FUSE_FROM).
 """
@@ -29,9 +29,10 @@ from gdpipe.optimizers import Optimizer, get_optimizer
 
 BOUND = 1e6  # a start with |x1| or |x2| beyond this has left every surface: it diverged
 ENGINES = ("auto", "eager", "fused")
-# Point-steps (learning rates × starts × steps) from which `auto` fuses, by device. Compiling
-# the step takes 5 s per process (25 s the first time on a machine) on a 2-core CPU and saves
-# about 2e-8 s per float64 point-step there; a GPU's eager steps are already ~100× faster.
+# Point-steps (learning rates × starts × steps) from which `auto` fuses, by device. On a 2-core
+# CPU compiling takes ~4 s per process (~25 s the first time on a machine) and saves ~1.3e-8 s
+# per float64 point-step (little in float32): it pays from ~3e8 point-steps with a warm compile
+# cache, ~2e9 without (docs/performance.md). A GPU's eager steps are already ~100× faster.
 FUSE_FROM = {"cpu": 10**9, "cuda": 10**11}
 COMPILED = "fused step compiled, its first steps run, in"  # a log line the benchmark reads
 
