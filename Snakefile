@@ -9,8 +9,13 @@ live in rules/*.smk by concern; their commands are the ones dvc.yaml runs.
 import os
 import sys
 
+from snakemake.logging import logger
+
 from gdpipe.errors import ParamsError
 from gdpipe.params import config_override_error, read_raw_params, validate_params
+from gdpipe.pipeline import OneLineAJob
+
+logger.addFilter(OneLineAJob())  # a line a finished job; profiles/default hides job blocks
 
 # One file holds every setting: the scripts read it themselves, so a `--config` override (which
 # the scripts would never see) is refused rather than silently ignored. Validated before

@@ -6,6 +6,7 @@ changes) and each DVC stage lists them; code is tracked as the script and the gd
 
 import dataclasses
 import functools
+import logging
 import os
 import sys
 from pathlib import Path
@@ -128,3 +129,31 @@ def run_jobs_with_this_python() -> None:
     puts the working directory first on sys.path: a job imports the checkout's gdpipe, the code
     Snakemake and DVC track, never another installed copy.)"""
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+
+
+class OneLineAJob(logging.Filter):
+    """Snakemake's log with one line a finished job: its progress line names the job (its rule
+    and wildcards, from the job's info record, which `quiet: rules` hides) and stands in for the
+    job-finished, "Select jobs to execute..." and "Execute N jobs..." lines. On Snakemake's
+    logger (the Snakefile adds it), so the log file is as short; other records pass unchanged."""
+
+    def __init__(self):
+        super().__init__()
+        self.jobs, self.finished = {}, []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        event = getattr(record, "event", None)
+        event = getattr(event, "name", event)  # a LogEvent of the logger plugin interface
+        if event == "JOB_INFO":
+            wildcards = (f"{key}={value}" for key, value in (record.wildcards or {}).items())
+            self.jobs[record.jobid] = ", ".join([record.rule_name, *wildcards])
+        elif event == "JOB_FINISHED":
+            self.finished.append(f"{record.job_id} (Rule: {self.jobs.get(record.job_id, '?')})")
+            return False
+        elif event == "JOB_STARTED" or record.msg == "Select jobs to execute...":
+            return False
+        elif event == "PROGRESS" and self.finished:
+            jobs, self.finished = "; ".join(self.finished), []
+            record.event, record.args = None, ()
+            record.msg = f"Finished jobid: {jobs}, {record.done} of {record.total} steps done"
+        return True

@@ -148,7 +148,7 @@ def test_every_job_is_a_slurm_job_and_gives_the_bytes_of_a_local_run(
 
     # One SLURM job per Snakemake job; only `all`, which runs nothing, stays with Snakemake.
     submitted = dict(re.findall(r"Job (\d+) has been submitted with SLURM jobid (\d+)", output))
-    finished = dict(re.findall(r"Finished jobid: (\d+) \(Rule: (\w+)\)", output))
+    finished = dict(re.findall(r"Finished jobid: (\d+) \(Rule: (\w+)", output))
     assert sorted(rule for job, rule in finished.items() if job not in submitted) == ["all"]
     assert set(submitted) <= set(finished)
     assert len(set(submitted.values())) == len(submitted)
