@@ -40,3 +40,19 @@ def test_the_stage_count_the_dvc_docs_give_is_dvc_yaml_s():
     stages = yaml.safe_load((ROOT / "dvc.yaml").read_text())["stages"]
     said = re.findall(r"all (\d+) stages", (ROOT / "docs/dvc.md").read_text())
     assert said == [str(len(stages))]
+
+
+WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven"]
+
+
+@pytest.mark.parametrize("doc", ["README.md", "docs/pipeline.md"])
+def test_the_lab_sizes_the_docs_spell_out_are_the_default_params(doc):
+    # "six optimizers on seven surfaces at nine learning rates": a surface or an optimizer added
+    # to the default lab must show up in the words too.
+    lab = yaml.safe_load((ROOT / "params.yaml").read_text())["lab"]
+    sizes = {"optimizers": lab["optimizers"], "surfaces": lab["surfaces"], "learning": lab["lrs"]}
+    pattern = rf"\b({'|'.join(WORDS)})\s+({'|'.join(sizes)})\b"
+    said = re.findall(pattern, (ROOT / doc).read_text())
+    assert {thing for _, thing in said} == set(sizes)
+    for word, thing in said:
+        assert WORDS.index(word) + 1 == len(sizes[thing]), f"{doc}: {word} {thing}"
