@@ -64,19 +64,17 @@ def _diverged_at(path: DataFrame, steps: int) -> int | None:
 
 
 def _common_start(paths: dict[str, DataFrame], steps: int) -> int:
-    shared = set.intersection(*(set(p["start"].astype(int)) for p in paths.values()))
-    # A diverging path widens the view and squeezes the others into a corner: of the starts every
-    # optimizer ran to the end from, the highest (one already beside the minimum shows little).
-    whole = [
-        s
-        for s in sorted(shared)
-        if all(_diverged_at(p[p["start"] == s], steps) is None for p in paths.values())
-    ]
-    if not whole:
-        return min(shared)
+    shared = sorted(set.intersection(*(set(p["start"].astype(int)) for p in paths.values())))
     first = next(iter(paths.values()))
     height = first[first["step"] == 0].set_index("start")["value"]
-    return max(whole, key=lambda s: (height[s], -s))
+    # One already beside the minimum shows little: past the lowest quarter by height, the start
+    # the most optimizers run to the end from (a diverging path leaves the view), then the highest.
+    high = [s for s in shared if height[s] >= np.quantile(height[shared], 0.25)]
+    finishing = {
+        s: sum(_diverged_at(p[p["start"] == s], steps) is None for p in paths.values())
+        for s in high
+    }
+    return max(high, key=lambda s: (finishing[s], height[s], -s))
 
 
 def _paths_axes(surface: Surface, paths: DataFrame, best: DataFrame, start, dpi=100):
@@ -89,8 +87,12 @@ def _paths_axes(surface: Surface, paths: DataFrame, best: DataFrame, start, dpi=
     chosen = {o: p[p["start"] == start].sort_values("step") for o, p in chosen.items()}
     fig, axes = style.panel_grid(len(lrs), extra_height=0.8, sharex=True, sharey=True)
     fig.set_dpi(dpi)
-    points = np.concatenate([p[["x1", "x2"]].to_numpy() for p in chosen.values()])
-    lo, hi = view(points, *surface.domain)
+    # The view follows the paths that run to the end; one that diverges leaves it (its title
+    # says when) rather than shrinking the others into a corner.
+    whole = [p for p in chosen.values() if _diverged_at(p, steps) is None]
+    lo, hi = view(
+        np.concatenate([np.empty((0, 2)), *(p[["x1", "x2"]] for p in whole)]), *surface.domain
+    )
     first = next(iter(chosen.values())).iloc[0]
     artists = {}
     for ax, (optimizer, lr) in zip(axes.flat, lrs.items(), strict=False):
@@ -125,7 +127,8 @@ def _paths_axes(surface: Surface, paths: DataFrame, best: DataFrame, start, dpi=
 
 def paths_figure(surface: Surface, paths: DataFrame, best: DataFrame, start=None) -> Figure:
     """Contour of f with each optimizer's path at its best lr, a panel each, from one common start
-    (default: the highest of those every optimizer has a path from and none diverges from)."""
+    (default: past the lowest quarter of the starts by f, the one most optimizers run to the end
+    from, then the highest)."""
     fig, _, show_until, steps = _paths_axes(surface, paths, best, start)
     show_until(steps)
     return fig

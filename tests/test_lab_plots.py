@@ -2,6 +2,7 @@
 
 import dataclasses
 import io
+import itertools
 import math
 
 import numpy as np
@@ -117,6 +118,28 @@ def test_paths_figure_default_start_is_one_every_optimizer_has(lab, best):
     highest = max(shared, key=lambda s: SINCOS.value(STARTS[s]))
     assert highest != min(shared)  # so the test tells "highest" from "first"
     assert f"start {highest} " in fig.get_suptitle()
+
+
+def test_paths_figure_prefers_a_high_start_and_lets_a_diverging_path_leave_the_view():
+    # Start 0 sits at the global minimum, where both paths end at once; 1 to 3 start high, adam
+    # diverging from 1 (far off, then gone), both optimizers from 2 and 3.
+    x1, x2, _ = SINCOS.minima[0]
+    at = {0: (x1, x2), 1: (1.6, 0.1), 2: (1.7, 0.2), 3: (1.65, 0.15)}
+    lost = {("adam", 1), ("adam", 2), ("sgd", 2), ("adam", 3), ("sgd", 3)}
+    rows = []
+    for (optimizer, start), step in itertools.product(
+        itertools.product(("sgd", "adam"), at), range(4)
+    ):
+        x = at[start] if step == 0 or (optimizer, start) not in lost else (50.0, 50.0)
+        x = (math.nan, math.nan) if (optimizer, start) in lost and step > 1 else x
+        rows.append((optimizer, 0.1, start, step, *x, SINCOS.value(np.array(x))))
+    paths = pd.DataFrame(rows, columns=["optimizer", "lr", "start", "step", "x1", "x2", "value"])
+    best = pd.DataFrame({"surface": "sincos", "optimizer": ["sgd", "adam"], "lr": [0.1, 0.1]})
+    fig = lab_plots.paths_figure(SINCOS, paths, best)
+    assert "from start 1 " in fig.get_suptitle()  # the one most optimizers finish from, on high
+    sgd, adam = _panels(fig)
+    assert "diverged at step 2" in adam.get_title()
+    assert sgd.get_xlim()[1] < 50 > sgd.get_ylim()[1]  # the view is the finished path's
 
 
 def test_paths_figure_stars_every_minimum_in_view_periodic_copies_included():

@@ -45,3 +45,5 @@ def test_the_report_shows_every_figure_and_table_with_its_caption(default_run):
     for caption in (ROOT / "report").glob("*.md"):
         assert _text(caption.read_text()).replace("`", "")[:60] in cells, caption.name
     assert re.findall(r'(?:src|href)="(?!data:|#)[^"]*"', page) == []
+    # The figures come before the lab's table of every learning rate (hundreds of rows).
+    assert page.rindex("<img ") < page.index("Every learning rate")
