@@ -24,15 +24,15 @@ PARAMS_FILE = os.path.relpath((workflow.overwrite_configfiles or ["params.yaml"]
 try:
     RAW_PARAMS = read_raw_params(PARAMS_FILE)
     PARAMS = validate_params(RAW_PARAMS, source=PARAMS_FILE)
-except ParamsError as err:
-    raise WorkflowError(str(err)) from None
+except ParamsError as err:  # the message alone: no Snakemake error block around it
+    sys.exit(str(err))
 
 
 configfile: PARAMS_FILE
 
 
 if config != RAW_PARAMS:
-    raise WorkflowError(config_override_error(config, RAW_PARAMS, PARAMS_FILE))
+    sys.exit(config_override_error(config, RAW_PARAMS, PARAMS_FILE))
 
 
 # A successful run merges its jobs' provenance records and hands its outputs to DVC (`dvc

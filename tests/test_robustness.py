@@ -129,6 +129,7 @@ def test_malformed_params_fail_clearly_and_lose_nothing(params_runs, completed, 
     assert re.search(pattern, output), output[-2000:]
     assert "params.yaml" in output
     assert "Traceback" not in output
+    assert 'File "' not in output  # nor a traceback's line: the message alone
     assert after == before == artifacts(completed)
 
 
