@@ -180,14 +180,17 @@ def _descent_auto(size: int, dtype: str, device: str) -> dict:
         )
         (work / "params.yaml").write_text(yaml.safe_dump(params))
         pd.DataFrame(starts, columns=["x1", "x2"]).to_csv(work / "starts.csv", index=False)
-        files = ("trajectories", "history", "metrics", "log", "provenance")
-        paths = {name: work / f"{name}.{'csv' if name in files[:2] else 'json'}" for name in files}
+        files = {"trajectories": "t.csv", "history": "h.csv", "metrics": "m.json"}
+        files |= {"log": "job.log", "provenance": "job.json"}
+        paths = {argument: work / name for argument, name in files.items()}
         command = [sys.executable, "-m", "scripts.descend", "--params", str(work / "params.yaml")]
         command += ["--starts", str(work / "starts.csv")]
         command += [arg for name, path in paths.items() for arg in (f"--{name}", str(path))]
         began = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
+        done = subprocess.run(command, capture_output=True, text=True)
         seconds = time.perf_counter() - began
+        if done.returncode != 0:
+            raise AssertionError(f"descent_auto {size}: the job failed\n{done.stderr[-3000:]}")
         engine = json.loads(paths["provenance"].read_text())["descent_engine"]
         log = paths["log"].read_text()
     compiled = [
