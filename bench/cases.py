@@ -168,6 +168,7 @@ def _descent_auto(size: int, dtype: str, device: str) -> dict:
     import pandas as pd
     import yaml
 
+    from gdpipe import io
     from gdpipe.descent import COMPILED
 
     starts = _starts(size)
@@ -179,7 +180,7 @@ def _descent_auto(size: int, dtype: str, device: str) -> dict:
             name="sincos", n_starts=size, steps=STEPS, lr=NOTEBOOK_LR, low=0.0, high=10.0, paths=8
         )
         (work / "params.yaml").write_text(yaml.safe_dump(params))
-        pd.DataFrame(starts, columns=["x1", "x2"]).to_csv(work / "starts.csv", index=False)
+        io.write_table(work / "starts.csv", pd.DataFrame(starts, columns=["x1", "x2"]))
         files = {"trajectories": "t.csv", "history": "h.csv", "metrics": "m.json"}
         files |= {"log": "job.log", "provenance": "job.json"}
         paths = {argument: work / name for argument, name in files.items()}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import statistics
 import subprocess
@@ -35,10 +34,11 @@ def _project_copy(dest: Path) -> Path:
 
 
 def _wall(command: list[str], cwd: Path) -> float:
-    # The jobs' `python` is this interpreter's, activated or not.
-    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    from gdpipe.pipeline import run_jobs_with_this_python
+
+    run_jobs_with_this_python()  # the jobs' `python` is this interpreter's, activated or not
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, capture_output=True, env={**os.environ, "PATH": path})
+    done = subprocess.run(command, cwd=cwd, capture_output=True)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)}: failed\n{done.stderr.decode()[-3000:]}")
     return time.perf_counter() - start
