@@ -1,8 +1,8 @@
 """2-D test surfaces with analytic gradients, known minima and a plotting domain.
 
-Each is one function `terms(p, kappa) -> (f, ∇f)` sharing their intermediate terms, so descent
-gets both in one pass; on points (..., 2), with only what numpy and torch share (sin, cos, stack
-with axis=), so one formula serves a numpy contour grid and torch descent on a GPU. Powers are
+Each is one function `terms(p, kappa) -> (f, (∂f/∂x1, ∂f/∂x2))` sharing their intermediate
+terms, so descent gets both in one pass; on points (..., 2), with only what numpy and torch share
+(sin, cos), so one formula serves a numpy contour grid and torch descent on a GPU. Powers are
 products: torch's general pow rounds differently in its vector loop and in its tail, and a
 start's result must not depend on where it sits in the batch.
 """
@@ -25,7 +25,7 @@ class Surface:
 
     name: str
     formula: str
-    terms: Callable  # (p (..., 2), kappa) -> (f (...), ∇f (..., 2))
+    terms: Callable  # (p (..., 2), kappa) -> (f, (∂f/∂x1, ∂f/∂x2)), each (...)
     minima: tuple[tuple[float, float, float], ...]  # (x1, x2, f) of local minima in the domain
     domain: tuple[float, float]
     lr: float  # a plain gradient-descent step that converges from the domain (`lr: auto`)
@@ -66,37 +66,40 @@ class Surface:
         return index[first], points[first]
 
     def value_and_gradient(self, p):  # in one pass
-        return self.terms(p, self.condition)
+        f, gradient = self.terms(p, self.condition)
+        xp = _xp(p)  # stacked first, then viewed last: each coordinate is contiguous
+        return f, xp.moveaxis(xp.stack(gradient), 0, -1)
 
     def value(self, p):
         return self.terms(p, self.condition)[0]
 
     def gradient(self, p):
-        return self.terms(p, self.condition)[1]
+        return self.value_and_gradient(p)[1]
 
 
 def _sincos(p, kappa=None):
     xp, x1, x2 = _xp(p), p[..., 0], p[..., 1]
     s1, c1, s2, c2 = xp.sin(x1), xp.cos(x1), xp.sin(x2), xp.cos(x2)
-    h1, k1, h2, k2 = xp.sin(x1 / 2), xp.cos(x1 / 2), xp.sin(x2 / 2), xp.cos(x2 / 2)
+    half1, half2 = x1 / 2, x2 / 2
+    h1, k1, h2, k2 = xp.sin(half1), xp.cos(half1), xp.sin(half2), xp.cos(half2)
     f = s1 * c2 + h1 * k2
     d1 = c1 * c2 + 0.5 * k1 * k2
     d2 = -s1 * s2 - 0.5 * h1 * h2
-    return f, xp.stack([d1, d2], axis=-1)
+    return f, (d1, d2)
 
 
 def _himmelblau(p, kappa=None):
-    xp, x1, x2 = _xp(p), p[..., 0], p[..., 1]
+    x1, x2 = p[..., 0], p[..., 1]
     u, v = x1 * x1 + x2 - 11, x1 + x2 * x2 - 7
     f = u * u + v * v
-    return f, xp.stack([4 * x1 * u + 2 * v, 2 * u + 4 * x2 * v], axis=-1)
+    return f, (4 * x1 * u + 2 * v, 2 * u + 4 * x2 * v)
 
 
 def _rosenbrock(p, kappa=None):
-    xp, x1, x2 = _xp(p), p[..., 0], p[..., 1]
+    x1, x2 = p[..., 0], p[..., 1]
     a, b = 1 - x1, x2 - x1 * x1
     f = a * a + 100 * b * b
-    return f, xp.stack([-2 * a - 400 * x1 * b, 200 * b], axis=-1)
+    return f, (-2 * a - 400 * x1 * b, 200 * b)
 
 
 def _rastrigin(p, kappa=None):
@@ -105,33 +108,33 @@ def _rastrigin(p, kappa=None):
     f = 20 + x1 * x1 + x2 * x2 - 10 * (xp.cos(w1) + xp.cos(w2))
     d1 = 2 * x1 + 20 * math.pi * xp.sin(w1)
     d2 = 2 * x2 + 20 * math.pi * xp.sin(w2)
-    return f, xp.stack([d1, d2], axis=-1)
+    return f, (d1, d2)
 
 
 def _beale(p, kappa=None):
-    xp, x1, x2 = _xp(p), p[..., 0], p[..., 1]
+    x1, x2 = p[..., 0], p[..., 1]
     y2 = x2 * x2
     y3 = y2 * x2
     a, b, c = 1.5 - x1 + x1 * x2, 2.25 - x1 + x1 * y2, 2.625 - x1 + x1 * y3
     f = a * a + b * b + c * c
     d1 = 2 * (a * (x2 - 1) + b * (y2 - 1) + c * (y3 - 1))
     d2 = 2 * x1 * (a + 2 * b * x2 + 3 * c * y2)
-    return f, xp.stack([d1, d2], axis=-1)
+    return f, (d1, d2)
 
 
 def _bowl(p, kappa):
-    xp, x1, x2 = _xp(p), p[..., 0], p[..., 1]
+    x1, x2 = p[..., 0], p[..., 1]
     f = 0.5 * (x1 * x1 + kappa * x2 * x2)
-    return f, xp.stack([x1, kappa * x2], axis=-1)
+    return f, (x1, kappa * x2)
 
 
 def _styblinski_tang(p, kappa=None):
-    xp, x1, x2 = _xp(p), p[..., 0], p[..., 1]
+    x1, x2 = p[..., 0], p[..., 1]
     q1, q2 = x1 * x1, x2 * x2
     f = 0.5 * ((q1 * q1 - 16 * q1 + 5 * x1) + (q2 * q2 - 16 * q2 + 5 * x2))
     d1 = 2 * q1 * x1 - 16 * x1 + 2.5
     d2 = 2 * q2 * x2 - 16 * x2 + 2.5
-    return f, xp.stack([d1, d2], axis=-1)
+    return f, (d1, d2)
 
 
 # The minima are listed, not searched for at import (a search takes seconds); `find_minima` is

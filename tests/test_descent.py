@@ -58,6 +58,37 @@ def test_a_batch_of_rates_is_the_rates_one_at_a_time(name, optimizer):
         _assert_identical(_row(batch, k), _row(alone, 0))
 
 
+@pytest.mark.parametrize("n", [37, 3])
+def test_tiles_of_rates_and_blocks_of_starts_change_no_bit(n, monkeypatch):
+    # Past BLOCK points a CPU runs tiles of rates × starts on its threads, and the mean adds up
+    # blocks of BLOCK starts: BLOCK shrunk to 8 makes them many and uneven (5 × 5 tiles of one
+    # rate at n = 37, tiles of two rates at n = 3), every start tracked across the blocks.
+    starts, lrs = _starts(n, -5.0, 5.0), torch.tensor([1e-3, 1e-2, 2e-2, 3e-2, 0.05], dtype=F64)
+    run = {"targets": [10.0, 1.0, 0.1], "n_paths": n}
+    whole = descend("himmelblau", "momentum", starts, lrs, 40, **run)  # one tile, one block
+    monkeypatch.setattr(descent, "BLOCK", 8)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        tiled = descend("himmelblau", "momentum", starts, lrs, 40, **run)
+        alone = [
+            descend("himmelblau", "momentum", starts, lrs[k : k + 1], 40, **run) for k in range(5)
+        ]
+    finally:
+        torch.set_num_threads(before)
+    # some starts leave mid-run and drop out of the sums, the others stay
+    assert (tiled.diverged_step > 0).any()
+    assert (tiled.diverged_step == -1).any()
+    for k in range(5):
+        _assert_identical(_row(tiled, k), _row(alone[k], 0))
+    same = {name: getattr(whole, name) for name in (*PER_START, *PER_ROW) if name != "mean_value"}
+    _assert_identical(same, {name: getattr(tiled, name) for name in same})
+    values = tiled.path_values.nan_to_num(0.0)  # every start's value at every step
+    counts = tiled.path_values.isfinite().sum(-1)
+    mean = values.sum(-1) / counts  # NaN where no start is left
+    torch.testing.assert_close(tiled.mean_value, mean, rtol=1e-14, atol=1e-15, equal_nan=True)
+
+
 def _others(result, j: int, step: int) -> dict:
     """The outputs with start j taken out; the means and minima from its divergence on."""
     keep = [i for i in range(result.first_hit.shape[1]) if i != j]
