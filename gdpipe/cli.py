@@ -16,11 +16,14 @@ log = logging.getLogger("gdpipe")
 STARTED = "ready after"  # the log line giving a job's start-up, read by the benchmark (bench/)
 
 
-def parser(description: str) -> argparse.ArgumentParser:  # with the arguments every step takes
+def parser(description: str, *required: str) -> argparse.ArgumentParser:
+    """The arguments every step takes, and its own `required` ones (--name VALUE): files, ..."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--params", default="params.yaml", help="the params file (default: %(default)s)")
     p.add_argument("--log", help="append the step's log here as well as to stderr")
     p.add_argument("--provenance", help="write what the step ran on here (JSON) once it succeeds")
+    for name in required:
+        p.add_argument(f"--{name}", required=True)
     return p
 
 
