@@ -1,6 +1,7 @@
 """What every script shares: the common arguments, logging to the job's log, clean failure."""
 
 import argparse
+import contextlib
 import functools
 import logging
 import os
@@ -27,16 +28,6 @@ def parser(description: str, *required: str) -> argparse.ArgumentParser:
     return p
 
 
-def since_process_start() -> float | None:
-    """Seconds since this process started (Linux's /proc), None where the OS does not say."""
-    try:
-        stat = Path("/proc/self/stat").read_text()
-        ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22, starttime, after `(comm)`
-    except (OSError, ValueError, IndexError):
-        return None
-    return time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
-
-
 def main(step: Callable[[argparse.Namespace], None], arguments: argparse.ArgumentParser) -> None:
     """Parse arguments, log, run the step, record its provenance; a GdpipeError: a line, exit 2."""
     args = arguments.parse_args()
@@ -49,7 +40,11 @@ def main(step: Callable[[argparse.Namespace], None], arguments: argparse.Argumen
     logging.basicConfig(
         level="INFO", format="%(levelname)s %(name)s: %(message)s", handlers=handlers, force=True
     )
-    if (started := since_process_start()) is not None:  # interpreter and imports (python -m bench)
+    # Seconds since the process started (interpreter and imports, for bench/), where /proc says.
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        stat = Path("/proc/self/stat").read_text()
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22, starttime, after `(comm)`
+        started = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
         log.info("%s %.3f s", STARTED, started)
     try:
         step(args)

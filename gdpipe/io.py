@@ -1,6 +1,5 @@
-"""Every file gdpipe reads or writes: writes are atomic (a hidden temporary file renamed over the
-target), so a killed job leaves no file that looks finished; a bad table is a DataError naming
-file, row and column."""
+"""Every file gdpipe reads or writes: atomic writes (a killed job leaves no finished-looking file)
+and checked table reads (a DataError names file, row and column)."""
 
 import contextlib
 import csv

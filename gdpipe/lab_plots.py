@@ -1,6 +1,5 @@
-"""The optimizer lab's figures from one surface's tables (gdpipe.lab) and the summary and best
-tables (gdpipe.lab_summary): Figures and GIF bytes, no files. Each optimizer keeps one colour and
-line style in every figure."""
+"""The optimizer lab's figures (Figures and GIF bytes, no files) from one surface's tables and the
+summary and best tables; each optimizer keeps one colour and line style in every figure."""
 
 import functools
 import io

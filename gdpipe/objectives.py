@@ -1,10 +1,6 @@
-"""2-D test surfaces with analytic gradients, known minima and a plotting domain.
-
-Each is one function `terms(p, kappa) -> (f, ∇f)` on points (..., 2), both in one pass, using only
-what numpy and torch share (sin, cos, stack with axis=): one formula serves a numpy contour grid
-and torch descent on a GPU. Powers are products: torch's pow rounds differently in its vector
-loop and in its tail, and a start's result must not depend on where it sits in the batch.
-"""
+"""2-D test surfaces: `terms(p, kappa) -> (f, ∇f)` on points (..., 2) in one pass, with only what
+numpy and torch share (one formula for a numpy grid and torch descent) and powers as products
+(torch's pow rounds by where a start sits in the batch); known minima; a plotting domain."""
 
 import math
 import sys

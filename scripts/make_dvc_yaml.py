@@ -1,6 +1,5 @@
-"""dvc.yaml from the Snakefile: each job Snakemake would run becomes a stage with its command,
-inputs (deps), `params: settings` keys and outputs; `metrics:` lists the outputs named `metrics`,
-`plots:` the histories and PNGs. --check only compares; --list prints either side's jobs as JSON.
+"""dvc.yaml from the Snakefile: a stage per job with its command, inputs, `params: settings` keys
+and outputs, then metrics and plots. --check compares; --list prints either side's jobs as JSON.
 
     python scripts/make_dvc_yaml.py [--check | --list snakemake|dvc]
 """
