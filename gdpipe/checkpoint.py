@@ -1,7 +1,5 @@
-"""Checkpoints of tensors and plain values only (the model's name and constructor arguments, its
-weights, how training ended), read by torch.load(weights_only=True): loading never unpickles
-code, and refuses anything else with a CheckpointError naming the file.
-"""
+"""Checkpoints of tensors and plain values only (model name and arguments, weights, how training
+ended), read by torch.load(weights_only=True): anything else is a CheckpointError."""
 
 import io
 import pickle
@@ -29,8 +27,7 @@ def save_checkpoint(path: str | Path, name: str, model: nn.Module, **info) -> No
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         **info,
     }
-    # Serialise to memory first: torch.save names the archive after the file it writes, so a
-    # temporary file name would leak into the bytes.
+    # To memory first: torch.save names the archive after its file (a temporary name's bytes).
     buffer = io.BytesIO()
     torch.save(payload, buffer)
     gio.write_bytes(path, buffer.getvalue())

@@ -1,6 +1,7 @@
 """What every script shares: the common arguments, logging to the job's log, clean failure."""
 
 import argparse
+import contextlib
 import functools
 import logging
 import os
@@ -16,22 +17,15 @@ log = logging.getLogger("gdpipe")
 STARTED = "ready after"  # the log line giving a job's start-up, read by the benchmark (bench/)
 
 
-def parser(description: str) -> argparse.ArgumentParser:  # with the arguments every step takes
+def parser(description: str, *required: str) -> argparse.ArgumentParser:
+    """The arguments every step takes, and its own `required` ones (--name VALUE): files, ..."""
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--params", default="params.yaml", help="the params file (default: %(default)s)")
     p.add_argument("--log", help="append the step's log here as well as to stderr")
     p.add_argument("--provenance", help="write what the step ran on here (JSON) once it succeeds")
+    for name in required:
+        p.add_argument(f"--{name}", required=True)
     return p
-
-
-def since_process_start() -> float | None:
-    """Seconds since this process started (Linux's /proc), None where the OS does not say."""
-    try:
-        stat = Path("/proc/self/stat").read_text()
-        ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22, starttime, after `(comm)`
-    except (OSError, ValueError, IndexError):
-        return None
-    return time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
 
 
 def main(step: Callable[[argparse.Namespace], None], arguments: argparse.ArgumentParser) -> None:
@@ -46,7 +40,11 @@ def main(step: Callable[[argparse.Namespace], None], arguments: argparse.Argumen
     logging.basicConfig(
         level="INFO", format="%(levelname)s %(name)s: %(message)s", handlers=handlers, force=True
     )
-    if (started := since_process_start()) is not None:  # interpreter and imports (python -m bench)
+    # Seconds since the process started (interpreter and imports, for bench/), where /proc says.
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        stat = Path("/proc/self/stat").read_text()
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])  # field 22, starttime, after `(comm)`
+        started = time.clock_gettime(time.CLOCK_BOOTTIME) - ticks / os.sysconf("SC_CLK_TCK")
         log.info("%s %.3f s", STARTED, started)
     try:
         step(args)

@@ -28,20 +28,12 @@ def resolve_device(name: str) -> torch.device:
 
 
 def make_deterministic(threads: int | None = 1) -> None:
-    """Same inputs, same bytes: deterministic kernels and, unless `threads` is None, a fixed
-    intra-op thread count. Training and evaluation pass 1: a float reduction split over other
-    threads can round differently. Descent is elementwise and its reductions (min, an in-order
-    cumsum, counts) do not depend on the split: descent jobs pass None, and torch takes
-    OMP_NUM_THREADS, which Snakemake sets to the job's `threads:` (unset under DVC: all cores).
-    """
-    # cuBLAS needs this set before its first use to be deterministic.
-    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
-    # torch.use_deterministic_algorithms would also import torch._inductor to set its flag: 1.5 s
-    # per job for a compiler these jobs never use (code that compiles must set that flag).
+    """Deterministic kernels and, unless `threads` is None (descent: its results do not depend on
+    the split, so it takes OMP_NUM_THREADS), a fixed thread count: float reductions would differ."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # before cuBLAS's first use
+    # Not torch.use_deterministic_algorithms: it imports torch._inductor, 1.5 s a job.
     torch._C._set_deterministic_algorithms(True)
-    # With that flag torch also fills every new tensor with NaN before use: a second write of
-    # each result (a third of the descent step's time). Every gdpipe tensor is written before
-    # it is read, so the fill changes no output.
+    # Every gdpipe tensor is written before it is read: filling them with NaN first only costs.
     torch.utils.deterministic.fill_uninitialized_memory = False
     if threads is not None:
         torch.set_num_threads(threads)

@@ -57,10 +57,7 @@ def at_minimum(surface: Surface, points: np.ndarray) -> tuple[np.ndarray, np.nda
 def surface_metrics(
     surface: Surface, start_values: np.ndarray, final: np.ndarray, diverged_step: np.ndarray
 ) -> dict:
-    """Summary of a descent run: start values (N,), final positions (N, 2) (NaN where diverged)
-    and the step each start diverged at (N,), -1 if it did not. Means of final values are over
-    the starts that finished; fractions are of all starts (a diverged start neither decreased nor
-    reached a minimum)."""
+    """A descent run's metrics: means over the starts that finished, fractions of all starts."""
     finished = diverged_step < 0
     final_values = surface.value(final[finished])
     decrease = start_values[finished] - final_values

@@ -1,7 +1,5 @@
-"""Every file gdpipe reads or writes goes through here. Writes are atomic (a hidden temporary file
-beside the target, renamed over it when complete), so a killed job never leaves a file that looks
-finished; reads of tables are checked (a bad file gives a DataError naming file, row and column).
-"""
+"""Every file gdpipe reads or writes: atomic writes (a killed job leaves no finished-looking file)
+and checked table reads (a DataError names file, row and column)."""
 
 import contextlib
 import csv
@@ -9,7 +7,7 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,14 +20,12 @@ os.umask(_UMASK)
 
 
 def _remake(path: Path) -> str:
-    # Deleting a damaged file is not enough when everything after it is up to date: Snakemake
-    # re-makes the file alone, and the same bytes leave the rest current.
+    # Not "delete it": with everything after it up to date, Snakemake would not re-make it.
     return f"make it again with `snakemake --cores all --force {path}`"
 
 
-@contextlib.contextmanager
-def atomic_path(path: str | Path) -> Iterator[Path]:
-    """Yield a temporary path beside `path`; rename it onto `path` if the block succeeds."""
+def write_bytes(path: str | Path, data: bytes) -> None:
+    """Write `data` to a temporary file beside `path`, renamed onto `path` once complete."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     # A job killed mid-write leaves its temporary file; the next writer of `path` removes it
@@ -37,21 +33,15 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     for stale in path.parent.glob(f".{path.name}.*.tmp"):
         stale.unlink(missing_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp)
-    tmp.chmod(0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the permissions open() would
     try:
-        yield tmp
-        with tmp.open("rb+") as handle:
-            os.fsync(handle.fileno())
-        tmp.replace(path)
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600: the permissions open() gives
+            handle.write(data)
+            handle.flush()
+            os.fsync(fd)
+        Path(tmp).replace(path)
     finally:
-        tmp.unlink(missing_ok=True)
-
-
-def write_bytes(path: str | Path, data: bytes) -> None:
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(data)
+        Path(tmp).unlink(missing_ok=True)
 
 
 def write_text(path: str | Path, text: str) -> None:
@@ -90,9 +80,8 @@ def read_json(path: str | Path) -> dict:
 
 
 def parse_floats(texts: Sequence[str]) -> np.ndarray:
-    """Each text's double, correctly rounded as Python's float, so a table reads back the very
-    floats written; NaN where a text is no number. Not pd.to_numeric: some pandas releases parse
-    inexactly (3.0.6 reads 0.9400000000000001 as 0.94), changing every result downstream."""
+    """Each text's double as Python's float reads it (NaN if none): pd.to_numeric is inexact in
+    some pandas releases (3.0.6 reads 0.9400000000000001 as 0.94)."""
     try:
         return np.asarray(texts, dtype=np.str_).astype(np.float64)
     except ValueError:  # some cell is not a number: find which, one by one
@@ -112,12 +101,8 @@ def read_table(
     rows: tuple[int, str] | None = None,
     empty_columns: Sequence[str] = (),
 ) -> pd.DataFrame:
-    """Read a CSV that must hold exactly `columns`, at least `min_rows` rows, and finite numbers
-    in every column but `text_columns`, `nonfinite_columns` (nan and inf: a diverged model's
-    predictions) and `empty_columns` (empty cells read as NaN). `rows`: (the exact row count,
-    the params that imply it). With the csv module, not pandas, which quietly turns an extra
-    field into an index and a short row into NaN; a file without a final newline was cut short.
-    """
+    """A CSV of exactly `columns` and `min_rows` rows or more (`rows`: the exact count, the params
+    implying it), finite numbers but in `text_columns`, `nonfinite_columns` and `empty_columns`."""
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path}: file not found")
@@ -143,9 +128,7 @@ def read_table(
 
 
 def _numbers(body: str, n_columns: int) -> np.ndarray | None:
-    """The rows of a table of finite numbers as (rows, n_columns) float64; None where any field
-    is not one. numpy's C reader: 4x faster than the csv module on a million starts, and each
-    field is the correctly rounded double, as float() gives (checked on 1.3e6 texts)."""
+    """A table of finite numbers as float64, else None: numpy's reader, exact and 4x the csv's."""
     try:
         numbers = np.loadtxt(
             io.StringIO(body), dtype=np.float64, delimiter=",", comments=None, ndmin=2

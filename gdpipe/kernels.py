@@ -1,12 +1,6 @@
-"""One fixed set of CPU kernels on every x86-64 machine: the same bytes on AVX2 and AVX-512.
-
-torch, its MKL and oneDNN, numpy and its OpenBLAS pick their vector code by the CPU at run time,
-and a wider vector groups and fuses the arithmetic differently (other bits on AVX-512 than on
-AVX2). `pin()` caps all of them at AVX2 (x86-64-v3, every x86-64 CPU of the last decade) through
-the variables each reads when it starts: importing gdpipe calls it, before numpy is imported and
-torch runs. GDPIPE_CPU_KERNELS=native opts out (the fastest kernels, this machine's bytes); a CPU
-without AVX2, or another architecture, keeps its own kernels.
-"""
+"""The same bytes on AVX2 and AVX-512: torch, MKL, oneDNN, numpy and OpenBLAS pick their vector
+code by the CPU, and wider vectors round differently. Importing gdpipe caps them all at AVX2
+(`pin`); GDPIPE_CPU_KERNELS=native opts out, and a CPU without AVX2 keeps its own kernels."""
 
 import os
 import platform
@@ -14,8 +8,7 @@ import sys
 from pathlib import Path
 
 MODES = ("portable", "native")
-# Each library's own switch, set to AVX2. torch's also sets the vector ISA of torch.compile's
-# CPU code (torch/_inductor/cpu_vec_isa.py).
+# Each library's own switch, set to AVX2 (torch's also sets torch.compile's CPU code's).
 PORTABLE_ENV = {
     "ATEN_CPU_CAPABILITY": "avx2",
     "MKL_CBWR": "AVX2,STRICT",  # MKL's conditional numerical reproducibility

@@ -1,13 +1,7 @@
 """The optimizer lab's runs: seeded starts per surface, then every optimizer × lr × start on it,
-one batch per optimizer, as the tables the summary and figures read (an empty cell: diverged, or
-never reached a target).
-
-- runs: per optimizer × lr × start, where it started and ended, `steps_to_target` (the first step
-  t >= 0 with f(x_t) − f* <= lab.target; a run may reach it and diverge later) and `status`.
-- hits: steps to the COCO targets Δf = 10¹ … 10⁻⁸, each optimizer at its best lr (the ECDF).
-- paths: the first `lab.paths` starts' paths up to divergence, each optimizer at its best lr
-  (gdpipe.lab_summary.best_lrs on this surface's runs, as the figures pick it).
-- history: mean and lowest f over the starts not diverged, per optimizer × lr × step.
+as tables (an empty cell: diverged, or never reached a target): runs (each run's start, end,
+`steps_to_target` for lab.target and `status`), hits (steps to the COCO targets) and paths (the
+first `lab.paths` starts'), each optimizer at its best lr, and history (mean and lowest f).
 """
 
 import zlib
@@ -22,8 +16,6 @@ from gdpipe.params import LabParams
 
 COCO_TARGETS = tuple(10.0**k for k in range(1, -9, -1))  # Δf = 10^1 … 10^-8, the issue's ECDF
 STARTS_COLUMNS = ["x1", "x2"]
-HITS_COLUMNS = ["optimizer", "lr", "start", "target", "steps"]
-PATHS_COLUMNS = ["optimizer", "lr", "start", "step", "x1", "x2", "value"]
 HISTORY_COLUMNS = ["optimizer", "lr", "step", "mean_value", "min_value"]
 
 
@@ -35,23 +27,21 @@ def _spec(columns, text=(), empty=()) -> dict:
 TABLES = {
     "starts": _spec(STARTS_COLUMNS),
     "runs": _spec(RUNS_COLUMNS, ("optimizer", "status"), ("x1", "x2", "value", "steps_to_target")),
-    "hits": _spec(HITS_COLUMNS, ("optimizer",), ("steps",)),
-    "paths": _spec(PATHS_COLUMNS, ("optimizer",)),
+    "hits": _spec(["optimizer", "lr", "start", "target", "steps"], ("optimizer",), ("steps",)),
+    "paths": _spec(["optimizer", "lr", "start", "step", "x1", "x2", "value"], ("optimizer",)),
     "history": _spec(HISTORY_COLUMNS, ("optimizer",), ("mean_value", "min_value")),
     "summary": _spec(SUMMARY_COLUMNS, ("surface", "optimizer"), ("median_steps", "median_gap")),
 }
 
 
 def lab_surface(name: str, p: LabParams) -> Surface:
-    """The named surface as the lab runs it: only one with a condition (the bowl) reads
-    lab.condition, so changing that re-runs the bowl's jobs alone."""
+    """The named surface as the lab runs it: only the bowl reads lab.condition."""
     surface = get_surface(name)
     return surface if surface.condition is None else get_surface(name, p.condition)
 
 
 def generate_starts(surface: Surface, seed: int, n_starts: int) -> pd.DataFrame:
-    """n_starts points uniform in the surface's domain square. The name's CRC-32 joins the seed:
-    each surface draws its own starts, the same whichever other surfaces the lab runs."""
+    """n_starts points uniform in the domain, seeded by `seed` and the name (whatever else runs)."""
     rng = np.random.default_rng([seed, zlib.crc32(surface.name.encode())])
     return pd.DataFrame(rng.uniform(*surface.domain, size=(n_starts, 2)), columns=STARTS_COLUMNS)
 
@@ -133,8 +123,7 @@ def paths_table(optimizer: str, lr: float, k: int, result) -> pd.DataFrame:
 
 
 def run_surface(surface: Surface, starts: pd.DataFrame, p: LabParams, device, progress) -> dict:
-    """The lab's tables on one surface: every lr × start, one descend call per optimizer, its
-    steps wrapped in `progress(optimizer)`."""
+    """The lab's tables on one surface: one descent per optimizer over every lr × start."""
     import torch  # here, not at the top: a second to import, which generating starts skips
 
     from gdpipe.descent import descend

@@ -1,7 +1,5 @@
-"""Figures of the optimizer lab from one surface's tables (gdpipe.lab) and the `summary` and `best`
-tables (gdpipe.lab_summary; each figure uses its own surface's rows): Figures and GIF bytes, no
-files. Every optimizer keeps one Okabe–Ito colour and line style in every figure.
-"""
+"""The optimizer lab's figures (Figures and GIF bytes, no files) from one surface's tables and the
+summary and best tables; each optimizer keeps one colour and line style in every figure."""
 
 import functools
 import io
@@ -42,8 +40,7 @@ def _lab_contour(ax, surface: Surface, lo: float, hi: float, filled: bool = True
 
 def _minima(ax, surface: Surface, lo: float, hi: float, colours=(style.MINIMUM,)) -> None:
     """The known minima in [lo, hi]² (periodic copies too), each in its listed minimum's colour."""
-    # A lattice of local minima (Rastrigin's 121) drawn as stars would hide the paths: there
-    # only the global minimum is a star, the others small dots.
+    # Rastrigin's 121 stars would hide the paths: there only the global minimum is a star.
     many = len(surface.minima) > len(style.OKABE_ITO)
     index, points = surface.minima_in(lo, hi)
     star = np.array([not many or surface.minima[i][2] == surface.f_star for i in index], bool)
@@ -67,8 +64,8 @@ def _common_start(paths: dict[str, DataFrame], steps: int) -> int:
     shared = sorted(set.intersection(*(set(p["start"].astype(int)) for p in paths.values())))
     first = next(iter(paths.values()))
     height = first[first["step"] == 0].set_index("start")["value"]
-    # One already beside the minimum shows little: past the lowest quarter by height, the start
-    # the most optimizers run to the end from (a diverging path leaves the view), then the highest.
+    # Past the lowest quarter by height (a start beside the minimum shows little), the start the
+    # most optimizers run to the end from, then the highest.
     high = [s for s in shared if height[s] >= np.quantile(height[shared], 0.25)]
     finishing = {
         s: sum(_diverged_at(p[p["start"] == s], steps) is None for p in paths.values())
@@ -78,17 +75,14 @@ def _common_start(paths: dict[str, DataFrame], steps: int) -> int:
 
 
 def _paths_axes(surface: Surface, paths: DataFrame, best: DataFrame, start, dpi=100):
-    """The paths figure with empty lines, a panel per optimizer at its best lr from `start` (the
-    same contour, view, minima and start in each), and show_until(step), which draws them up to
-    `step`. A panel each: on one map the paths hide one another where they share a stretch."""
+    """The paths figure, a panel per optimizer, and show_until(step), which draws them to `step`."""
     steps = int(paths["step"].max())
     lrs, chosen = _at_best(paths, best, surface)
     start = _common_start(chosen, steps) if start is None else start
     chosen = {o: p[p["start"] == start].sort_values("step") for o, p in chosen.items()}
     fig, axes = style.panel_grid(len(lrs), extra_height=0.8, sharex=True, sharey=True)
     fig.set_dpi(dpi)
-    # The view follows the paths that run to the end; one that diverges leaves it (its title
-    # says when) rather than shrinking the others into a corner.
+    # The view follows the paths that run to the end: one that diverges leaves it (its title says).
     whole = [p for p in chosen.values() if _diverged_at(p, steps) is None]
     lo, hi = view(
         np.concatenate([np.empty((0, 2)), *(p[["x1", "x2"]] for p in whole)]), *surface.domain
@@ -126,9 +120,7 @@ def _paths_axes(surface: Surface, paths: DataFrame, best: DataFrame, start, dpi=
 
 
 def paths_figure(surface: Surface, paths: DataFrame, best: DataFrame, start=None) -> Figure:
-    """Contour of f with each optimizer's path at its best lr, a panel each, from one common start
-    (default: past the lowest quarter of the starts by f, the one most optimizers run to the end
-    from, then the highest)."""
+    """Contour of f with each optimizer's path at its best lr from one start (_common_start's)."""
     fig, _, show_until, steps = _paths_axes(surface, paths, best, start)
     show_until(steps)
     return fig
@@ -157,9 +149,7 @@ def paths_gif(surface: Surface, paths: DataFrame, best: DataFrame, frames: int =
 
 
 def _gif_palette() -> Image.Image:
-    """A fixed palette: the figure's colours, their tints over white and grey, and 64 greys. An
-    adaptive one spends itself on the contour's greys and turns thin coloured lines into the
-    wrong colours; a fixed one keeps them, and is the same in every frame."""
+    """The figure's colours, their tints and greys (an adaptive palette miscolours thin lines)."""
     hexes = [*style.OKABE_ITO, *(colour for colour, _ in style.OPTIMIZER_STYLES.values())]
     colours = [ImageColor.getrgb(h) for h in [*hexes, style.MINIMUM]]
     tints = [tuple((c + g) // 2 for c in rgb) for rgb in colours for g in (255, 128)]
@@ -199,8 +189,7 @@ def ecdf_figure(surface: Surface, hits: DataFrame, best: DataFrame, steps: int) 
 def success_heatmap(summary: DataFrame, target: float | None = None) -> Figure:
     """Share of starts reaching the target, optimizer × lr, one annotated panel per surface."""
     surfaces = list(dict.fromkeys(summary["surface"]))
-    # Two panels a row: the figure then shows at full size on a laptop's page (the report), where
-    # three a row were scaled down until the cells' numbers were hard to read.
+    # Two panels a row: three were scaled down on the report's page until the numbers were tiny.
     fig, axes = style.panel_grid(len(surfaces), width=1.3, height=0.85, cols=2)
     for ax, surface in zip(axes.flat, surfaces, strict=False):
         cells = summary[summary["surface"] == surface].pivot(index="optimizer", columns="lr")
@@ -229,10 +218,8 @@ def success_heatmap(summary: DataFrame, target: float | None = None) -> Figure:
 
 
 def _basins(surface: Surface, table: DataFrame) -> np.ndarray:
-    """Index of the known minimum each run ended at; -1 if diverged, -2 if at none. By value
-    (Surface.at_minima), wherever it is: sincos repeats itself, so a run may end at a copy of a
-    minimum outside the domain (of minima of the same value, the nearest counts). A run still
-    circling within 5% of the domain's width of a minimum counts for it too."""
+    """The known minimum each run ended at (at_minima, else within 5% of the domain's width), -1
+    if diverged, -2 if at none."""
     minima = np.array([m[:2] for m in surface.minima])
     ends = np.nan_to_num(table[["x1", "x2"]].to_numpy())
     matches = surface.at_minima(ends)  # (N, M)
@@ -286,10 +273,9 @@ def basin_figure(surface: Surface, runs: DataFrame, best: DataFrame) -> Figure:
 
 
 def pick_learning_rates(summary: DataFrame, surface: str, optimizer: str = "sgd") -> dict:
-    """{"too small": lr, "good": lr, "too large": lr} from one optimizer's sweep. Good: its best lr
-    (gdpipe.lab_summary.best_lrs). Too small: the largest lr below it that reaches the target less
-    often, else the smallest below it. Too large: the smallest lr above it at which some start
-    diverged, else the largest above it. A side with no lr is left out."""
+    """{"too small": lr, "good": lr, "too large": lr} from one optimizer's sweep: its best lr, the
+    largest below that reaches the target less often (else the smallest), the smallest above at
+    which a start diverged (else the largest); a side with no lr is left out."""
     table = summary[(summary["surface"] == surface) & (summary["optimizer"] == optimizer)]
     good = best_lrs(table).iloc[0]
     below, above = table[table["lr"] < good["lr"]], table[table["lr"] > good["lr"]]
@@ -307,9 +293,8 @@ def pick_learning_rates(summary: DataFrame, surface: str, optimizer: str = "sgd"
 def learning_rate_figure(
     surface: Surface, history: DataFrame, summary: DataFrame, optimizer: str = "sgd"
 ) -> Figure:
-    """f − f* over steps (mean and lowest over starts) for a too small, good and too large lr
-    (pick_learning_rates). The y axis stops 1000× above the starts' mean gap: a diverging run
-    leaves through the top, marked × where its last start was lost."""
+    """f − f* per step (mean and lowest over starts) at pick_learning_rates' three lrs, a diverging
+    run marked × where its last start was lost."""
     picks = pick_learning_rates(summary, surface.name, optimizer)
     fig, ax = style.figure(style.WIDE_OVER_LEGEND)
     mine = summary[(summary["surface"] == surface.name) & (summary["optimizer"] == optimizer)]

@@ -1,6 +1,5 @@
-"""What the optimizer lab's sweep found, from its `runs` tables (one per surface, as gdpipe.io
-reads them: NaN in empty cells): per-lr summaries, the best lr, Markdown and metrics.
-"""
+"""What the optimizer lab's sweep found, from its `runs` tables (one per surface, NaN in empty
+cells): per-lr summaries, the best lr, Markdown and metrics."""
 
 import math
 from collections.abc import Mapping, Sequence
@@ -39,17 +38,12 @@ def optimizer_order(present: Sequence[str], optimizers: Sequence[str] = OPTIMIZE
 
 
 def summarize_lab(
-    runs: Mapping[str, pd.DataFrame],
-    optimizers: Sequence[str] = OPTIMIZER_ORDER,
-    f_stars: Mapping[str, float] | None = None,
+    runs: Mapping[str, pd.DataFrame], optimizers: Sequence[str] = OPTIMIZER_ORDER
 ) -> pd.DataFrame:
-    """One row per surface × optimizer × lr of `runs` (surface name → runs table), in that order
-    (optimizers as optimizer_order, lrs ascending): how many starts, the share that reached the
-    target, their median steps, how many diverged and the median final f − f* of the others
-    (NaN where there are none). f* is the surface's unless `f_stars` names it."""
+    """A row per surface × optimizer × lr of `runs` (surface → runs table), in that order."""
     rows = []
     for surface, table in runs.items():
-        f_star = f_stars[surface] if f_stars and surface in f_stars else get_surface(surface).f_star
+        f_star = get_surface(surface).f_star
         for optimizer in optimizer_order(table["optimizer"].unique(), optimizers):
             for lr, group in table[table["optimizer"] == optimizer].groupby("lr"):
                 reached = group["steps_to_target"].notna()
@@ -70,10 +64,8 @@ def summarize_lab(
 
 
 def best_lrs(summary: pd.DataFrame) -> pd.DataFrame:
-    """The summary row of each surface × optimizer's best lr, in the summary's order: highest
-    success rate, then fewest median steps, then fewest diverged starts; where no lr reaches the
-    target at all, the lowest median final gap next (the lr that got closest is the one worth
-    showing); then the smaller lr."""
+    """Each surface × optimizer's best lr's row: highest success rate, fewest median steps, fewest
+    diverged, then (where no lr reaches the target) the lowest median final gap, then smaller lr."""
 
     def best(group: pd.DataFrame):
         # NaN steps (nobody reached the target) and NaN gaps (everyone diverged) rank last.

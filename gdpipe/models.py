@@ -1,7 +1,4 @@
-"""The notebook's two trainable models, as nn.Modules a checkpoint rebuilds by name. They live
-here, not in their experiments' modules, which must import without torch (params.py reads their
-sections on every Snakemake start); each registry entry names its class.
-"""
+"""The notebook's two models, rebuilt by name (the experiments' modules import no torch)."""
 
 import torch
 from torch import nn

@@ -1,11 +1,6 @@
-"""2-D test surfaces with analytic gradients, known minima and a plotting domain.
-
-Each is one function `terms(p, kappa) -> (f, (∂f/∂x1, ∂f/∂x2))` sharing their intermediate
-terms, so descent gets both in one pass; on points (..., 2), with only what numpy and torch share
-(sin, cos), so one formula serves a numpy contour grid and torch descent on a GPU. Powers are
-products: torch's general pow rounds differently in its vector loop and in its tail, and a
-start's result must not depend on where it sits in the batch.
-"""
+"""2-D test surfaces: `terms(p, kappa) -> (f, (∂f/∂x1, ∂f/∂x2))` on points (..., 2) in one pass,
+with only what numpy and torch share (one formula for a numpy grid and torch descent) and powers
+as products (torch's pow rounds by where a start sits in the batch); known minima; a domain."""
 
 import math
 import sys
@@ -37,17 +32,16 @@ class Surface:
         return min(m[2] for m in self.minima)
 
     def at_minima(self, points, value_tol: float = 1e-4, gradient_tol: float = 1e-2):
-        """(N, M) numpy bools: point n is still (|∇f| ≤ gradient_tol) at known minimum m's value.
-        Not by distance to the listed points: a periodic surface copies its minima outside its
-        domain, and a point that reached a copy has reached the minimum."""
+        """(N, M) numpy bools: point n is still (|∇f| ≤ gradient_tol) at known minimum m's value
+        (not at its position: a periodic surface's copies of a minimum count)."""
         value, gradient = self.value_and_gradient(np.asarray(points, dtype=np.float64))
         still = np.linalg.norm(gradient, axis=-1) <= gradient_tol
         levels = np.array([m[2] for m in self.minima])
         return still[:, None] & (np.abs(value[:, None] - levels[None, :]) <= value_tol)
 
     def minima_in(self, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
-        """The known minima and their periodic copies inside the square [lo, hi]²: each one's
-        index in `minima` (K,) and position (K, 2), every point once (listed ones first)."""
+        """The known minima and their periodic copies in [lo, hi]²: index in `minima` (K,) and
+        position (K, 2), every point once (listed ones first)."""
         minima, shifts = np.array([m[:2] for m in self.minima]), np.zeros((1, 2))
         if self.periods:
             P = np.array(self.periods)  # a copy is at m + c @ P, c integer: |c| ≤ |shift|·‖P⁻¹‖
@@ -137,11 +131,9 @@ def _styblinski_tang(p, kappa=None):
     return f, (d1, d2)
 
 
-# The minima are listed, not searched for at import (a search takes seconds); `find_minima` is
-# the check that the list is complete (tests/test_objectives.py).
-# On x2 = 2*pi the surface is sin x1 - sin(x1/2), whose minimum solves 2c^2 - c/2 - 1 = 0 with
-# c = cos(x1/2); on the domain's edge x2 = 0 it is sin x1 + sin(x1/2), whose minimum solves
-# 2c^2 + c/2 - 1 = 0: hence the closed forms. The other four come from Newton's method.
+# Listed, not searched for at import (seconds); find_minima checks the list. sincos is sin x1 ∓
+# sin(x1/2) on x2 = 2π and on its edge x2 = 0: closed forms from 2c² ∓ c/2 − 1 = 0, c = cos(x1/2).
+# The other four come from Newton's method.
 _SINCOS_EDGE_X1 = 2 * math.acos((-1 - math.sqrt(33)) / 8)
 _SINCOS_MINIMA = (
     (2 * math.acos((1 - math.sqrt(33)) / 8), 2 * math.pi, -1.7601725930460868),
@@ -160,8 +152,8 @@ def _newton_root(derivative, second, x: float, steps: int = 8) -> float:
     return x
 
 
-# Both are sums of one function per coordinate, so their minima are every combination of the
-# 1-D minima. Styblinski-Tang: two per coordinate (the middle root is a maximum).
+# Sums of one function per coordinate: every combination of the 1-D minima. Styblinski-Tang: two
+# per coordinate (the middle root is a maximum).
 _ST_1D = tuple(
     _newton_root(lambda x: 2 * x**3 - 16 * x + 2.5, lambda x: 6 * x**2 - 16, x) for x in (-2.9, 2.7)
 )
@@ -198,8 +190,8 @@ _ALL = (
         _rosenbrock,
         ((1.0, 1.0, 0.0),),
         (-2.0, 2.0),
-        # 1e-3 diverges from 1% of the lab's starts. Along the valley f curves 2500× less than
-        # across it: at any lr that is safe, plain descent needs 10⁴ steps or more to reach it.
+        # 1e-3 diverges from 1% of the lab's starts; at a safe lr, descent along the valley (2500×
+        # flatter than across it) needs 10⁴ steps or more.
         3e-4,
     ),
     Surface(
@@ -255,11 +247,9 @@ def get_surface(name: str, condition: float = 100.0) -> Surface:
 
 
 def find_minima(surface: Surface, starts_per_side: int = 101, steps: int = 60) -> list[tuple]:
-    """Every local minimum (x1, x2, f) of `surface` in its closed domain, sorted by x1 then x2:
-    Newton's method from a grid of starts, kept where the gradient vanishes and the Hessian
-    (central differences of the gradient) is positive definite. The check that a surface's list
-    is complete, and the way to list a new surface's. The grid must be finer than the narrowest
-    basin (101 per side: Rastrigin's wells are 1 wide on a 10.24 domain)."""
+    """Every local minimum (x1, x2, f) in the closed domain, sorted: Newton's method from a grid
+    finer than the narrowest basin (Rastrigin's wells are 1 wide on 10.24), kept where ∇f = 0 and
+    the Hessian is positive definite. Checks a surface's list, and makes a new surface's."""
     lo, hi = surface.domain
     side = np.linspace(lo, hi, starts_per_side)
     x = np.stack(np.meshgrid(side, side, indexing="ij"), axis=-1).reshape(-1, 2)

@@ -1,14 +1,8 @@
-"""First-order optimizers written from their equations, batched over learning rates and starts.
-
-An optimizer (optax-style) is a function of its hyperparameters, `adam(beta1=0.9, ...)`, returning
-`init(x) -> state` and `step(x, g, state, lr, t) -> x_new` closed over them: x and g are (K, N, 2)
-for K learning rates × N starts, lr is (K,), one per row, t the 1-based step; state is updated in
-place. Its keyword arguments are the lab's keys (`lab.beta1`, ...), each annotated with its
-range's JSON Schema, which `hyperparameters` reads and `get_optimizer` checks. Each step mirrors
-the operation order of torch.optim's single-tensor code (other arguments at their defaults), so
-the two agree to rounding; every operation is elementwise, so a start's result does not depend
-on the rest of the batch.
-"""
+"""First-order optimizers from their equations, batched over learning rates and starts (optax-
+style): `adam(beta1=0.9, ...)` returns `init(x) -> state` and `step(x, g, state, lr, t) -> x_new`
+with x, g (K lrs, N starts, 2), lr (K,), t from 1; state updates in place. The keyword arguments
+are the lab's keys, annotated with their JSON Schema. Each step follows torch.optim's operation
+order (so the two agree to rounding), elementwise (a start's result is the batch's no matter)."""
 
 from __future__ import annotations
 
@@ -42,8 +36,8 @@ def _descend(x: Tensor, lr: Tensor, d: Tensor) -> Tensor:
 
 
 def _zeros(*names: str) -> Callable[[Tensor], dict[str, Tensor]]:
-    """An init that starts the named state tensors (torch.optim's names) at zero, laid out like x
-    (clone keeps x's strides: the fused engine stores each coordinate contiguously)."""
+    """An init of the named state tensors at zero, laid out like x (clone keeps x's strides: the
+    fused engine stores each coordinate contiguously)."""
     return lambda x: {name: x.clone().zero_() for name in names}
 
 

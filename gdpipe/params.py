@@ -1,9 +1,6 @@
-"""Load and validate params.yaml: the one place settings live.
-
-One JSON Schema (gdpipe.schema) covers the file: `device`, a section per experiment (its
-registry entry's dataclass) and the lab's (below); each section's relations between keys are
-checked after it. Cheap to import (no torch): the Snakefile imports it on every start.
-"""
+"""Load and validate params.yaml, the one place settings live: one JSON Schema for `device`, each
+experiment's section and the lab's, then each section's relations. No torch: the Snakefile
+imports it on every start."""
 
 import dataclasses
 from pathlib import Path
@@ -19,8 +16,7 @@ from gdpipe.optimizers import OPTIMIZERS, hyperparameters
 from gdpipe.schema import POSITIVE, distinct, integer, key, one_of, section
 
 DEVICES = ("auto", "cpu", "cuda")
-# The optimizer lab: every optimizer × lr × start on each surface, one batch per optimizer. Its
-# hyperparameter keys are the optimizers' keyword arguments, each with its range there.
+# The optimizer lab; its hyperparameter keys are the optimizers' keyword arguments.
 LabParams = dataclasses.make_dataclass(
     "LabParams",
     [
@@ -89,9 +85,8 @@ def _flat(tree: Any, prefix: str = "") -> dict[str, Any]:
 
 
 def config_override_error(config: dict, raw: Any, source: str) -> str:
-    """Why Snakemake's --config is refused (the scripts read the params file themselves, so an
-    override would never reach them), naming each overridden key and what to do instead.
-    (Snakemake's own CLI rejects dotted keys such as linear.lr=0.01 before gdpipe runs.)"""
+    """Why Snakemake's --config is refused (the scripts read the params file themselves), naming
+    each overridden key and what to do instead."""
     given, found = _flat(config), _flat(raw if isinstance(raw, dict) else {})
     changed = sorted(key for key in given if given[key] != found.get(key))
     shown = ", ".join(f"{key}={given[key]!r}" for key in changed)

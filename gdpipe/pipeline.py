@@ -1,8 +1,5 @@
-"""What each pipeline step reads: its params keys. Cheap to import (no torch).
-
-Each rule gets them as `params:` (so Snakemake re-runs a job exactly when a value it reads
-changes) and each DVC stage lists them; code is tracked as the script and the gdpipe folder.
-"""
+"""What each pipeline step reads: its params keys, a rule's `params:` and a DVC stage's (so a job
+re-runs exactly when a value it reads changes). Cheap to import (no torch)."""
 
 import dataclasses
 import functools
@@ -19,7 +16,6 @@ from gdpipe.params import LabParams, Params, read_params
 # step -> the keys of the lab section it reads (an experiment's are in its registry entry);
 # steps that touch torch also read the top-level `device`.
 LAB_STEP_KEYS: dict[str, tuple[str, ...]] = {
-    # The lab: one job per surface for its starts, runs and figures; two combine the surfaces.
     "lab_starts": ("seed", "n_starts"),
     "lab_run": (
         "n_starts",
@@ -38,8 +34,8 @@ LAB_STEP_KEYS: dict[str, tuple[str, ...]] = {
 }
 DEVICE_STEPS = ("descend", "train", "evaluate", "lab_run")
 
-# Lab figures for some surfaces only: basins where there are several minima to fall into, the
-# GIF on the notebook's surface, and LAB_LR_OPTIMIZER's lrs on the first LAB_LR_SURFACES one.
+# Lab figures for some surfaces: basins where there are several minima, the GIF on the notebook's
+# surface, and LAB_LR_OPTIMIZER's lrs on the first LAB_LR_SURFACES one.
 LAB_BASIN_SURFACES = ("sincos", "styblinski_tang")
 LAB_GIF_SURFACES = ("sincos",)
 LAB_LR_SURFACES = ("bowl", "rosenbrock")
@@ -47,8 +43,7 @@ LAB_LR_OPTIMIZER = "sgd"
 
 
 # torch splits an elementwise op over threads only from 32,768 elements (its grain size): a
-# smaller descent job gains nothing from threads and leaves the cores to other jobs; a larger
-# one asks for DESCENT_THREADS (Snakemake grants at most --cores; on SLURM, CPUs per task).
+# smaller descent job takes one thread, leaving the cores to other jobs.
 TORCH_GRAIN = 32_768
 DESCENT_THREADS = 8
 
@@ -59,8 +54,7 @@ def descent_threads(runs: int) -> int:
 
 
 def step_keys(step: str, experiment: str, surface: str | None = None) -> list[str]:
-    """Dotted params keys a step reads for an experiment, e.g. ['device', 'linear.lr', ...]; a lab
-    step for one `surface` reads lab.condition only if that surface has one (the bowl)."""
+    """Dotted params keys a step reads, e.g. ['device', 'linear.lr'] (lab.condition: bowl only)."""
     own = EXPERIMENTS[experiment].step_keys if experiment in EXPERIMENTS else LAB_STEP_KEYS
     keys = [
         f"{experiment}.{key}"
@@ -77,8 +71,7 @@ def step_settings(params: Params, step: str, experiment: str, surface: str | Non
 
 
 class UndeclaredKeyError(RuntimeError):
-    """A step read a params key it does not declare: a bug, since neither Snakemake nor DVC
-    would re-run the step when that key changes."""
+    """A step read a params key it does not declare: a change to it would re-run nothing."""
 
 
 class StepParams:
@@ -124,18 +117,14 @@ def lab_figure_surfaces(lab: LabParams) -> dict[str, list[str]]:
 
 
 def run_jobs_with_this_python() -> None:
-    """Make the `python` of every job (`python -m scripts.<step>`, as DVC runs it) this one's, even
-    when Snakemake was started as .venv/bin/snakemake without activating the environment. (`-m`
-    puts the working directory first on sys.path: a job imports the checkout's gdpipe, the code
-    Snakemake and DVC track, never another installed copy.)"""
+    """Make every job's `python -m scripts.<step>` this Python, even from a .venv/bin/snakemake
+    not activated (`-m` puts the checkout first on sys.path: the gdpipe Snakemake tracks)."""
     os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
 
 
 class OneLineAJob(logging.Filter):
-    """Snakemake's log with one line a finished job: its progress line names the job (its rule
-    and wildcards, from the job's info record, which `quiet: rules` hides) and stands in for the
-    job-finished, "Select jobs to execute..." and "Execute N jobs..." lines. On Snakemake's
-    logger (the Snakefile adds it), so the log file is as short; other records pass unchanged."""
+    """Snakemake's log with one line a finished job: its progress line names the job (rule and
+    wildcards, from its info record) instead of the job-finished and "Select jobs..." lines."""
 
     def __init__(self):
         super().__init__()

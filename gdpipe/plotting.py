@@ -1,7 +1,5 @@
-"""Each experiment's figures from its tables: matplotlib Figures, no files, no pyplot state (they
-render the same on a laptop, a headless GPU box or a cluster node). `view` and `contour` draw
-the maps of the lab's figures too (gdpipe.lab_plots).
-"""
+"""Each experiment's figures from its tables: matplotlib Figures, no files, no pyplot state (the
+same on any machine). `view` and `contour` draw the lab's maps too (gdpipe.lab_plots)."""
 
 import numpy as np
 import pandas as pd
@@ -101,8 +99,7 @@ def loss_curves(history: pd.DataFrame, title: str, loss_name: str) -> Figure:
 def quadratic_panels(
     train: pd.DataFrame, test: pd.DataFrame, history: pd.DataFrame, panels: int = 6
 ) -> Figure:
-    """Data against the fitted parabola at `panels` epochs spread over training, and the
-    least-squares parabola of the train data (where enough steps would end)."""
+    """The data and the fitted parabola at `panels` epochs, with the least-squares parabola."""
     picks = np.unique(np.linspace(0, len(history) - 1, min(panels, len(history))).round())
     fig, axes = style.panel_grid(len(picks), height=0.8, sharex=True, sharey=True)
     both = pd.concat([train, test])

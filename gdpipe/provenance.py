@@ -1,8 +1,5 @@
-"""What made an output: each job records the versions of the libraries it imported, the CPU and
-the torch device (with the GPU's name), and the `provenance` step merges the records into
-results/provenance.json, whose `dvc metrics diff` names what differs between two machines' runs.
-No host names, paths or times: a record changes only with what it describes.
-"""
+"""What made an output: each job's libraries, CPU and device, merged into results/provenance.json
+(no host names, paths or times: a record changes only with what it describes)."""
 
 import importlib.metadata
 import platform
@@ -48,9 +45,8 @@ def job_record() -> dict[str, str]:
 
 
 def merge(records: dict[str, dict[str, str]]) -> dict[str, str]:
-    """One value per field over every job's record; where jobs disagree (a cluster of mixed
-    nodes), each value with its number of jobs, most common first: "AMD EPYC 7763 (30 jobs);
-    Intel Xeon 8480 (12 jobs)". Devices always count their jobs; "none" where none used torch."""
+    """One value per field over the jobs' records; where they disagree, each value with its job
+    count, most common first: "AMD EPYC (30 jobs); Intel Xeon (12 jobs)". Devices always count."""
     merged = {}
     for field in FIELDS:
         counts = Counter(r[field] for r in records.values() if field in r)

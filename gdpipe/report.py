@@ -1,13 +1,9 @@
-"""The report: every figure, the GIF and both summary tables on one HTML page, each with its
-caption (report/<name>.md, rendered by markdown-it-py), grouped by experiment and by surface.
-Images are embedded (data URIs) and nothing links out, so it opens offline; it holds no time, so
-the same results give the same bytes.
-"""
+"""The report: every figure and both summary tables with their captions (report/<name>.md) on one
+HTML page that opens offline (images embedded) and holds no time (the same results, same bytes)."""
 
 import base64
 import html
 from pathlib import Path
-from typing import NamedTuple
 
 from markdown_it import MarkdownIt
 
@@ -16,8 +12,7 @@ from gdpipe.pipeline import lab_figure_surfaces
 
 CAPTIONS = "report"  # the folder of the captions, beside the Snakefile
 MIME = {".png": "image/png", ".gif": "image/gif"}
-# One lab surface's figures, in the page's order: file, caption and, for a figure drawn for some
-# surfaces only, its key in gdpipe.pipeline.lab_figure_surfaces.
+# One lab surface's figures in order: file, caption, key in lab_figure_surfaces (None: always).
 SURFACE_FIGURES = (
     ("paths.png", "lab_paths", None),
     ("paths.gif", "lab_paths_gif", "gif"),
@@ -43,28 +38,21 @@ code { font-size: 0.95em; background: #f4f4f4; padding: 0 0.2em; }
 markdown = MarkdownIt("commonmark", {"html": False}).enable("table")
 
 
-class Item(NamedTuple):
-    """A figure or a Markdown table of the run, and its caption's name (report/<name>.md)."""
-
-    path: str
-    caption: str
-
-
-def contents(lab) -> dict[str, list[Item]]:
-    """The page's sections, in order: section title -> its items (lab: params' lab section)."""
+def contents(lab) -> dict[str, list[tuple[str, str]]]:
+    """The page's sections in order: title -> its (figure or table, caption's name) pairs."""
     drawn = lab_figure_surfaces(lab)
-    sections = {"Summary": [Item("results/summary.md", "summary")]}
+    sections = {"Summary": [("results/summary.md", "summary")]}
     for e in EXPERIMENTS.values():
-        sections[e.figures[0].category] = [Item(f.path, f.caption) for f in e.figures]
-    sections["The lab"] = [Item("results/plots/lab/success.png", "lab_success")]
+        sections[e.figures[0].category] = [(f.path, f.caption) for f in e.figures]
+    sections["The lab"] = [("results/plots/lab/success.png", "lab_success")]
     for surface in lab.surfaces:
         sections[f"The lab: {surface}"] = [
-            Item(f"results/plots/lab/{surface}/{name}", caption)
+            (f"results/plots/lab/{surface}/{name}", caption)
             for name, caption, only in SURFACE_FIGURES
             if only is None or surface in drawn[only]
         ]
     # Last: its every-learning-rate part runs to hundreds of rows (the nav jumps to it).
-    sections["The lab: tables"] = [Item("results/lab/summary.md", "lab_summary")]
+    sections["The lab: tables"] = [("results/lab/summary.md", "lab_summary")]
     return sections
 
 
@@ -77,24 +65,24 @@ def _markdown(text: str, shift: int = 0) -> str:
     return markdown.renderer.render(tokens, markdown.options, {})
 
 
-def _item(item: Item, root: Path) -> str:
-    path = root / item.path
-    caption = _markdown((root / CAPTIONS / f"{item.caption}.md").read_text(encoding="utf-8"))
+def _item(name: str, caption_name: str, root: Path) -> str:
+    path = root / name
+    caption = _markdown((root / CAPTIONS / f"{caption_name}.md").read_text(encoding="utf-8"))
     if path.suffix == ".md":  # a table: its own headings under the section's
         table = _markdown(path.read_text(encoding="utf-8"), shift=2)
         return f'<div class="table">\n{table}<div class="caption">{caption}</div>\n</div>\n'
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    image = f'<img src="data:{MIME[path.suffix]};base64,{data}" alt="{html.escape(item.path)}">'
+    image = f'<img src="data:{MIME[path.suffix]};base64,{data}" alt="{html.escape(name)}">'
     return f"<figure>\n{image}\n<figcaption>{caption}</figcaption>\n</figure>\n"
 
 
-def page(sections: dict[str, list[Item]], root: Path) -> str:
+def page(sections: dict[str, list[tuple[str, str]]], root: Path) -> str:
     """The whole page, with the files and captions read from under `root` (the project)."""
     anchors = {title: f"s{i}" for i, title in enumerate(sections)}
     nav = " ".join(f'<a href="#{anchors[t]}">{html.escape(t)}</a>' for t in sections)
     body = "".join(
         f'<h2 id="{anchors[title]}">{html.escape(title)}</h2>\n'
-        + "".join(_item(item, root) for item in items)
+        + "".join(_item(*item, root) for item in items)
         for title, items in sections.items()
     )
     intro = _markdown((root / CAPTIONS / "intro.md").read_text(encoding="utf-8"))

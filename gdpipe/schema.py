@@ -1,8 +1,5 @@
-"""What params.yaml allows, as JSON Schema (Draft 2020-12, checked by jsonschema); no torch.
-
-A section is a frozen dataclass whose fields carry their schema (`key(...)`, from the fragments
-below); `problems` words each error with the dotted key, the value and what is allowed.
-"""
+"""What params.yaml allows, as JSON Schema (checked by jsonschema): a section is a frozen dataclass
+whose fields carry their schema (`key(...)`); `problems` words each error with the dotted key."""
 
 import difflib
 import math
@@ -64,8 +61,7 @@ def section_schema(cls) -> dict:
 
 
 def section(cls, raw: dict):
-    """A valid section as its dataclass: lists as tuples, integers as float where numbers are
-    meant (lab.condition: 100), then `auto` resolved by the section's `resolved()`."""
+    """A valid section as its dataclass: lists as tuples, numbers as float, `auto` resolved."""
     made = cls(**{f.name: _typed(raw[f.name], f.metadata["schema"]) for f in fields(cls)})
     return made.resolved() if hasattr(made, "resolved") else made
 
@@ -77,8 +73,7 @@ def _typed(value: Any, schema: dict) -> Any:
 
 
 def split_relations(n_points: int, test_size: float, key: str):
-    # train_test_split gives ceil(n * test_size) test rows; both sides need at least 2 rows
-    # so that a loss over each is more than a single residual.
+    # train_test_split gives ceil(n * test_size) test rows; a loss needs two rows a side.
     n_test = math.ceil(n_points * test_size)
     if n_test < 2 or n_points - n_test < 2:
         split = f"{n_points - n_test} train / {n_test} test; each side needs at least 2"

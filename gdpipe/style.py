@@ -1,7 +1,5 @@
-"""One look for every figure: Okabe & Ito's (2008) colours, safe for the common colour-vision
-deficiencies; viridis for values on a map (perceptually uniform, readable in greyscale); sizes in
-inches, built from one panel; matplotlib's default fonts (10 pt) but for legends and labels.
-"""
+"""One look for every figure: Okabe & Ito's colour-blind-safe colours, viridis for values on a
+map, sizes in inches built from one panel."""
 
 from matplotlib.figure import Figure
 

@@ -1,7 +1,5 @@
 """The notebook's two model-training loops: tensors in, results out. Each stops at the first
-non-finite loss or parameter and reports `status="diverged"` with the 1-based step, so a bad
-learning rate ends one experiment cleanly instead of writing NaNs.
-"""
+non-finite loss or parameter with `status="diverged"` and the 1-based step, not writing NaNs."""
 
 import copy
 import math
@@ -31,8 +29,7 @@ class TrainResult:
         self.status, self.diverged_step = "diverged", step
 
     def record(self, row: dict, step: int) -> bool:
-        """Append the row if all its numbers are finite, else diverge at `step` (weights can stay
-        finite while the loss on other data overflows float32: an exploded parabola's test loss)."""
+        """Append the row if all its numbers are finite (not only the weights'), else diverge."""
         if all(map(math.isfinite, row.values())):
             self.history.append(row)
             return True
@@ -101,9 +98,8 @@ def train_linear(
         if not result.record(row(0, _loss(model, loss_fn, x, y)), 0):
             return result
         for epoch in progress(range(1, epochs + 1)):
-            # Checking every step costs as much as the step itself at batch size 1. An epoch
-            # runs unchecked and is checked at its end (a non-finite weight never turns finite
-            # again); only an epoch that went bad runs again from its start, checking each step.
+            # A check costs a step at batch size 1: an epoch is checked at its end, and only one
+            # that went bad runs again from its start, checking each step.
             saved = copy.deepcopy((model.state_dict(), opt.state_dict()))
             batch_losses = torch.stack(_epoch(model, opt, loss_fn, x, y, batch_size))
             if not _finite(model, batch_losses):
@@ -121,8 +117,7 @@ def train_linear(
 
 
 def _epoch(model, opt, loss_fn, x, y, batch_size, until_non_finite=False) -> list[torch.Tensor]:
-    """One pass over the batches in order: the batch losses (up to the first non-finite loss
-    or weight, that step included, if until_non_finite)."""
+    """One pass over the batches in order: their losses (up to a non-finite one if asked)."""
     batch_losses = []
     for i in range(0, len(x), batch_size):
         opt.zero_grad()

@@ -1,7 +1,7 @@
 # The report: every figure, the GIF and both summary tables with their captions on one page.
 rule report:
     input:
-        results=[item.path for items in contents(LAB).values() for item in items],
+        results=[path for items in contents(LAB).values() for path, _ in items],
         captions=sorted(glob.glob("report/*.md")),
         code=code("report"),
     output:

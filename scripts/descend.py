@@ -22,9 +22,4 @@ def step(args):
 
 
 if __name__ == "__main__":
-    arguments = cli.parser(__doc__)
-    arguments.add_argument("--starts", required=True, help="CSV of start points")
-    arguments.add_argument("--trajectories", required=True, help="CSV of every position")
-    arguments.add_argument("--history", required=True, help="CSV of the value per step")
-    arguments.add_argument("--metrics", required=True, help="JSON metrics to write")
-    cli.main(step, arguments)
+    cli.main(step, cli.parser(__doc__, "starts", "trajectories", "history", "metrics"))

@@ -1,9 +1,5 @@
-"""Regenerate the README's images from a default run: `python scripts/docs_images.py`.
-
-Each is a figure of results/plots/ scaled down to a fixed width and 256 colours, so the README
-stays light. The pipeline's figures are byte-stable, and so is the scaling (Pillow, a dependency
-of matplotlib): the same run gives the same bytes (tests/test_dvc.py checks it).
-"""
+"""Regenerate the README's images from a default run: `python scripts/docs_images.py`. Each is a
+figure of results/plots/ scaled to a fixed width and 256 colours; the same run, the same bytes."""
 
 from pathlib import Path
 

@@ -25,11 +25,6 @@ def step(args):
 
 
 if __name__ == "__main__":
-    arguments = cli.parser(__doc__)
+    arguments = cli.parser(__doc__, "checkpoint", "train", "test", "metrics", "predictions")
     arguments.add_argument("--experiment", required=True, choices=TRAINED)
-    arguments.add_argument("--checkpoint", required=True, help="checkpoint (.pt) to reload")
-    arguments.add_argument("--train", required=True, help="train CSV")
-    arguments.add_argument("--test", required=True, help="test CSV")
-    arguments.add_argument("--metrics", required=True, help="JSON metrics to write")
-    arguments.add_argument("--predictions", required=True, help="CSV of predictions to write")
     cli.main(step, arguments)

@@ -13,7 +13,6 @@ def step(args):
 
 
 if __name__ == "__main__":
-    arguments = cli.parser(__doc__)
+    arguments = cli.parser(__doc__, "out")
     arguments.add_argument("--experiment", required=True, choices=sorted(EXPERIMENTS))
-    arguments.add_argument("--out", required=True, help="CSV to write")
     cli.main(step, arguments)

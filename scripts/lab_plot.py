@@ -1,5 +1,4 @@
-"""Draw one figure of the optimizer lab for one surface, each optimizer at its best lr on it:
-paths.png, ecdf.png, basins.png, learning_rate.png or the animated paths.gif."""
+"""Draw one figure of the optimizer lab for one surface, each optimizer at its best lr on it."""
 
 from gdpipe import cli, io, lab, lab_plots
 from gdpipe.lab_summary import best_lrs, summarize_lab
@@ -34,10 +33,8 @@ def step(args):
 
 
 if __name__ == "__main__":
-    arguments = cli.parser(__doc__)
-    arguments.add_argument("--surface", required=True, help="the surface whose figure to draw")
-    arguments.add_argument("--figure", required=True, choices=FIGURES, help="which figure")
-    for name in TABLES:
-        arguments.add_argument(f"--{name}", help=f"lab {name} CSV (runs: always)")
-    arguments.add_argument("--out", required=True, help="the figure file to write")
+    arguments = cli.parser(__doc__, "surface", "runs", "out")
+    arguments.add_argument("--figure", required=True, choices=FIGURES)
+    for name in TABLES[1:]:  # those the figure reads besides the runs
+        arguments.add_argument(f"--{name}")
     cli.main(step, arguments)

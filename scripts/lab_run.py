@@ -26,9 +26,4 @@ def step(args):
 
 
 if __name__ == "__main__":
-    arguments = cli.parser(__doc__)
-    arguments.add_argument("--surface", required=True, help="a surface of gdpipe.objectives")
-    arguments.add_argument("--starts", required=True, help="CSV of start points")
-    for name in OUTPUTS:
-        arguments.add_argument(f"--{name}", required=True, help=f"CSV of the {name} to write")
-    cli.main(step, arguments)
+    cli.main(step, cli.parser(__doc__, "surface", "starts", *OUTPUTS))

@@ -13,7 +13,4 @@ def step(args):
 
 
 if __name__ == "__main__":
-    arguments = cli.parser(__doc__)
-    arguments.add_argument("--surface", required=True, help="a surface of gdpipe.objectives")
-    arguments.add_argument("--out", required=True, help="CSV to write")
-    cli.main(step, arguments)
+    cli.main(step, cli.parser(__doc__, "surface", "out"))

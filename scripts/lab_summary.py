@@ -1,5 +1,4 @@
-"""Summarise the optimizer lab over its surfaces: per-lr table, best lr each, metrics, and the
-success heatmap."""
+"""Summarise the optimizer lab: per-lr table, best lr each, metrics and the success heatmap."""
 
 from gdpipe import cli, io, lab, lab_plots
 from gdpipe.errors import DataError
@@ -29,12 +28,6 @@ def step(args):
 
 
 if __name__ == "__main__":
-    arguments = cli.parser(__doc__)
-    arguments.add_argument(
-        "--runs", required=True, nargs="+", help="runs CSV of each surface, in lab.surfaces' order"
-    )
-    arguments.add_argument("--csv", required=True, help="summary CSV to write")
-    arguments.add_argument("--markdown", required=True, help="summary Markdown to write")
-    arguments.add_argument("--metrics", required=True, help="metrics JSON to write")
-    arguments.add_argument("--heatmap", required=True, help="success heatmap PNG to write")
+    arguments = cli.parser(__doc__, "csv", "markdown", "metrics", "heatmap")
+    arguments.add_argument("--runs", required=True, nargs="+", help="in lab.surfaces' order")
     cli.main(step, arguments)

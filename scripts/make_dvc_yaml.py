@@ -1,13 +1,7 @@
-"""dvc.yaml, generated from the Snakefile: one DVC stage per Snakemake job, never drifting.
-
-Each job Snakemake would run (all forced, none run) becomes a stage: its shell command, its
-inputs as `deps`, the keys of its `params: settings` as `params`, its outputs as `outs`; then
-`metrics:` lists every output named `metrics`, `plots:` the histories and PNG figures. Tooling
-outside the gdpipe package: editing it re-runs no step. Refresh dvc.lock after with `dvc repro`.
+"""dvc.yaml from the Snakefile: a stage per job with its command, inputs, `params: settings` keys
+and outputs, then metrics and plots. --check compares; --list prints either side's jobs as JSON.
 
     python scripts/make_dvc_yaml.py [--check | --list snakemake|dvc]
-
---check only compares; --list prints either side's jobs as JSON `Job`s (tests/test_dvc.py).
 """
 
 import argparse
@@ -30,8 +24,7 @@ HEADER = """\
 # Refresh dvc.lock after it with `dvc repro`.
 """
 
-# History tables plotted by `dvc plots`, by the rule writing them: plot name suffix, x column,
-# y columns (one line each, on one plot), title.
+# The rule writing a history `dvc plots` draws -> (plot name suffix, x, y columns, title).
 HISTORY_PLOTS = {
     "train": ("loss", "epoch", ("train_loss", "test_loss"), "train and test loss per epoch"),
     "descend": ("value", "step", ("mean_value", "min_value"), "f(x1, x2) per step"),
@@ -50,10 +43,8 @@ class Job:
 
 
 def _snakemake_jobs(project: Path) -> list[tuple[Job, str, dict]]:
-    """(job, rule, named outputs) for each job of the default target, in rule order, then the
-    experiments' usual order. The project's one use of Snakemake's private API (`_workflow`,
-    `_prepare_dag`, `_build_dag`, the two steps its own `--dag` takes): the public API runs or
-    prints a DAG but does not return one."""
+    """(job, rule, named outputs) of each job of the default target, in rule then experiment order.
+    Snakemake's private API (the two steps its own `--dag` takes): the public one returns no DAG."""
     from snakemake.api import SnakemakeApi
     from snakemake.settings.enums import Quietness
     from snakemake.settings.types import DAGSettings, OutputSettings, ResourceSettings
@@ -78,12 +69,10 @@ def _snakemake_jobs(project: Path) -> list[tuple[Job, str, dict]]:
                 continue
             wildcards = [str(value) for _, value in job.wildcards.items()]
             keys = tuple(sorted(job.params.get("settings") or {}))
-            # The gdpipe modules as the package folder: listed one by one they made dvc.lock
-            # 4,900 lines long, and DVC rewrites the lock after every stage.
+            # The gdpipe folder, not its modules: those made dvc.lock 4,900 lines long.
             deps = ("gdpipe" if p.startswith("gdpipe/") else p for p in map(str, job.input))
             stage = Job(
-                # The rule, then the wildcards in the order of its output's path: `train-linear`,
-                # `lab_plot-sincos-paths-png` for results/plots/lab/{surface}/{figure}.{ext}.
+                # The rule, then the wildcards: `train-linear`, `lab_plot-sincos-paths-png`.
                 name="-".join([job.rule.name, *wildcards]),
                 cmd=job.shellcmd.strip(),
                 deps=tuple(dict.fromkeys(deps)),

@@ -14,16 +14,8 @@ def step(args):
 
 
 if __name__ == "__main__":
-    arguments = cli.parser(__doc__)
+    arguments = cli.parser(__doc__, "history", "fit-plot", "loss-plot")
     arguments.add_argument("--experiment", required=True, choices=sorted(EXPERIMENTS))
-    arguments.add_argument(
-        "--table",
-        required=True,
-        nargs="+",
-        help="surface: trajectories; quadratic: train and test; linear: predictions",
-    )
-    arguments.add_argument("--history", required=True, help="per-step or per-epoch CSV")
-    arguments.add_argument("--metrics", help="linear: metrics JSON (learned weight and bias)")
-    arguments.add_argument("--fit-plot", required=True, help="PNG of the data and the model")
-    arguments.add_argument("--loss-plot", required=True, help="PNG of the loss curve")
+    arguments.add_argument("--table", required=True, nargs="+", help="the entry's plot_inputs")
+    arguments.add_argument("--metrics", help="the metrics, where the entry's plot reads them")
     cli.main(step, arguments)

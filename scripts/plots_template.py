@@ -1,12 +1,5 @@
-"""An HTML template for `dvc plots show` / `dvc plots diff` that works offline, and DVC set up to
-use it in this clone.
-
-DVC's own page loads Vega from a CDN, so its data plots are blank without the internet. This
-template carries the same Vega, Vega-Lite and Vega-Embed inline, taken from the copies Snakemake
-installs for its report (no download, no new dependency):
-
-    python scripts/plots_template.py     # once per clone; then dvc plots show / diff as usual
-"""
+"""Make this clone's `dvc plots show` / `diff` work offline (DVC's page loads Vega from a CDN):
+`python scripts/plots_template.py` once; the template carries Snakemake's copies of Vega inline."""
 
 import subprocess
 import sys

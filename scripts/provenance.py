@@ -11,7 +11,6 @@ def step(args):
 
 
 if __name__ == "__main__":
-    arguments = cli.parser(__doc__)
+    arguments = cli.parser(__doc__, "out")
     arguments.add_argument("--records", required=True, nargs="+", help="the jobs' records")
-    arguments.add_argument("--out", required=True, help="merged JSON to write")
     cli.main(step, arguments)

@@ -16,9 +16,6 @@ def step(args):
 
 
 if __name__ == "__main__":
-    arguments = cli.parser(__doc__)
+    arguments = cli.parser(__doc__, "data", "train", "test")
     arguments.add_argument("--experiment", required=True, choices=TRAINED)
-    arguments.add_argument("--data", required=True, help="CSV to split")
-    arguments.add_argument("--train", required=True, help="train CSV to write")
-    arguments.add_argument("--test", required=True, help="test CSV to write")
     cli.main(step, arguments)

@@ -15,8 +15,6 @@ def step(args):
 
 
 if __name__ == "__main__":
-    arguments = cli.parser(__doc__)
+    arguments = cli.parser(__doc__, "csv", "markdown")
     arguments.add_argument("--metrics", required=True, nargs="+", help="metrics JSON files")
-    arguments.add_argument("--csv", required=True, help="summary CSV to write")
-    arguments.add_argument("--markdown", required=True, help="summary Markdown to write")
     cli.main(step, arguments)

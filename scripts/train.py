@@ -28,10 +28,6 @@ def step(args):
 
 
 if __name__ == "__main__":
-    arguments = cli.parser(__doc__)
+    arguments = cli.parser(__doc__, "train", "test", "checkpoint", "history")
     arguments.add_argument("--experiment", required=True, choices=TRAINED)
-    arguments.add_argument("--train", required=True, help="train CSV")
-    arguments.add_argument("--test", required=True, help="test CSV")
-    arguments.add_argument("--checkpoint", required=True, help="checkpoint (.pt) to write")
-    arguments.add_argument("--history", required=True, help="CSV of per-epoch losses")
     cli.main(step, arguments)

@@ -18,17 +18,16 @@ def test_atomic_write_replaces_whole_file(tmp_path):
     assert sorted(p.name for p in path.parent.iterdir()) == ["a.txt"]
 
 
-def test_failed_write_keeps_the_old_file_and_leaves_no_temp(tmp_path):
+def test_failed_write_keeps_the_old_file_and_leaves_no_temp(tmp_path, monkeypatch):
     path = tmp_path / "a.csv"
     path.write_text("old\n")
 
-    def killed_mid_write():
-        with io.atomic_path(path) as tmp:
-            tmp.write_text("half a fi")
-            raise RuntimeError("killed")
+    def killed(fd):  # the temporary file holds the new bytes, not yet renamed onto the old
+        raise RuntimeError("killed")
 
+    monkeypatch.setattr(io.os, "fsync", killed)
     with pytest.raises(RuntimeError):
-        killed_mid_write()
+        io.write_text(path, "half a fi")
     assert path.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["a.csv"]
 

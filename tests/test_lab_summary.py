@@ -104,11 +104,6 @@ def test_gap_is_measured_from_the_surfaces_f_star(summary):
     assert _row(summary, "sincos", "lion")["median_gap"] == pytest.approx(0.6955819316)
 
 
-def test_f_star_can_be_given_for_a_surface_not_registered():
-    summary = lab_summary.summarize_lab({"plane": SINCOS}, f_stars={"plane": -2.0})
-    assert _row(summary, "plane", "sgd")["median_gap"] == pytest.approx(0.24)
-
-
 def test_rows_follow_surfaces_then_optimizers_then_ascending_lr(summary):
     order = list(summary[["surface", "optimizer", "lr"]].itertuples(index=False, name=None))
     assert order == [

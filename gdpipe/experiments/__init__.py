@@ -1,6 +1,4 @@
-"""The registry of experiments, one module and one `Experiment` entry (base.py) each: everything
-that differs between experiments is reached through EXPERIMENTS. Cheap to import (no torch).
-"""
+"""The registry of experiments, one module and `Experiment` entry (base.py) each; no torch."""
 
 from gdpipe.experiments import linear, quadratic, surface
 

@@ -1,7 +1,5 @@
-"""What an experiment is: the one registry entry through which every step reaches it. Cheap to
-import (no torch, no matplotlib, which an experiment's functions import when a step calls them):
-params.py and the Snakefile read the entries on every start.
-"""
+"""What an experiment is: the registry entry through which every step reaches it. No torch or
+matplotlib at import (a step's functions import them): the Snakefile reads it on every start."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,13 +26,11 @@ class Experiment:
     generate: Callable[[Any], pd.DataFrame]  # section -> the seeded data set
     rows: Callable[[Any], tuple[int, str]]  # section -> the data set's rows, the keys fixing them
     step_keys: dict[str, tuple[str, ...]]  # step -> the keys of its section the step reads
-    # The plot step: its inputs (`table`: one or more, `history`, `metrics` if read), its figures
-    # (the data with the model or paths, then the loss or value per step), and their drawing.
+    # The plot step: its inputs (`table`: one or more, `history`, `metrics` if read) and figures.
     plot_inputs: dict[str, str | tuple[str, ...]]
     figures: tuple[Figure, Figure]
     plot: Callable[..., tuple]
-    # A trained experiment: its nn.Module class in gdpipe.models (a checkpoint names the
-    # experiment; torch stays out of this module), training and the loss it is evaluated with.
+    # A trained experiment: its class in gdpipe.models, training and the loss it is evaluated with.
     model: str | None = None
     train: Callable[..., tuple] | None = None  # (section, train, test, device, progress)
     loss: Callable[[Any], str] | None = None

@@ -1,5 +1,4 @@
-"""Example 3: an nn.Module linear regression on y = weight*x + bias trained with torch.optim
-(gdpipe.training.train_linear on gdpipe.models.LinearModel): section, data, training, figures."""
+"""Example 3: a linear regression y = weight*x + bias trained with torch.optim."""
 
 import math
 from dataclasses import dataclass

@@ -1,6 +1,4 @@
-"""Example 2: a*t^2 + b*t + c fitted to noisy speed-vs-time data by hand-written steps
-(gdpipe.training.train_quadratic on gdpipe.models.QuadraticModel): section, data, training,
-figures."""
+"""Example 2: a*t^2 + b*t + c fitted to noisy speed-vs-time data by hand-written steps."""
 
 from dataclasses import dataclass
 

@@ -1,5 +1,4 @@
-"""Example 1: plain gradient descent from many random starts on a 2-D surface, on the lab's
-engine (no training): section, starts, descent, figures."""
+"""Example 1: plain gradient descent from many random starts on a 2-D surface (the lab's engine)."""
 
 from dataclasses import dataclass, replace
 
@@ -54,10 +53,8 @@ def generate(p: SurfaceParams) -> pd.DataFrame:
 
 
 def run_surface(p: SurfaceParams, starts: pd.DataFrame, device, progress) -> tuple:
-    """Plain gradient descent from every start at once, on the lab's engine (sgd, one lr): the
-    paths of the first `surface.paths` starts (rows stop where a start diverged), the mean and
-    lowest value over the starts still going at each step, and the metrics of every start
-    (memory and output grow with the starts only through O(N) summaries)."""
+    """Plain gradient descent from every start at once (sgd, one lr): the first `surface.paths`
+    starts' paths until they diverge, mean and lowest value per step, and the metrics."""
     import torch
 
     from gdpipe.descent import descend
