@@ -96,6 +96,6 @@ def hand_over(params_file, targets):
     if stored.returncode:
         print(
             f"gdpipe: the outputs are not stored in DVC ({stored.stderr.strip()}); after"
-            " `python scripts/make_dvc_yaml.py`, `dvc commit --force` stores them",
+            " `python tools/make_dvc_yaml.py`, `dvc commit --force` stores them",
             file=sys.stderr,
         )

@@ -11,7 +11,7 @@ def step(args):
     if len(args.runs) != len(p.surfaces):
         raise DataError(
             f"--runs: {len(args.runs)} files for the {len(p.surfaces)} lab.surfaces; after "
-            "changing lab.surfaces, run `python scripts/make_dvc_yaml.py` so dvc.yaml matches"
+            "changing lab.surfaces, run `python tools/make_dvc_yaml.py` so dvc.yaml matches"
         )
     runs = {
         surface: io.read_table(path, **lab.TABLES["runs"])

@@ -53,7 +53,7 @@ def clone_tree(dest: Path, overrides: dict | None = None, commit: bool = True) -
         write_params(dest / "params.yaml", params)
         # lab.surfaces decides which stages exist (one set per surface): as a user would after
         # changing it, regenerate dvc.yaml.
-        run(dest, "python", "scripts/make_dvc_yaml.py", "--project", ".")
+        run(dest, "python", "tools/make_dvc_yaml.py", "--project", ".")
     run(dest, "git", "init", "-q", "-b", "main")
     if commit:
         git_commit(dest, "project")
@@ -109,7 +109,7 @@ def snakemake_plans_nothing(repo: Path) -> bool:
 
 
 def job_list(repo: Path, side: str) -> list[dict]:
-    result = run(repo, "python", "scripts/make_dvc_yaml.py", "--project", ".", "--list", side)
+    result = run(repo, "python", "tools/make_dvc_yaml.py", "--project", ".", "--list", side)
     return json.loads(result.stdout)
 
 
@@ -123,7 +123,7 @@ def scratch(tmp_path: Path) -> Path:
 
 
 def test_dvc_yaml_is_what_the_snakefile_generates():
-    result = run(ROOT, "python", "scripts/make_dvc_yaml.py", "--check")
+    result = run(ROOT, "python", "tools/make_dvc_yaml.py", "--check")
     assert result.returncode == 0, result.stderr
 
 
@@ -172,11 +172,11 @@ def test_a_rule_changed_alone_is_caught(scratch):
     snakefile.write_text(text.replace(rule, rule + " --verbose"))
     assert job_list(scratch, "snakemake") != job_list(scratch, "dvc")
     check = run(
-        scratch, "python", "scripts/make_dvc_yaml.py", "--project", ".", "--check", check=False
+        scratch, "python", "tools/make_dvc_yaml.py", "--project", ".", "--check", check=False
     )
     assert check.returncode == 1
     # Regenerating brings the two back together.
-    run(scratch, "python", "scripts/make_dvc_yaml.py", "--project", ".")
+    run(scratch, "python", "tools/make_dvc_yaml.py", "--project", ".")
     assert job_list(scratch, "snakemake") == job_list(scratch, "dvc")
 
 
@@ -187,7 +187,7 @@ def test_a_stage_changed_alone_is_caught(scratch):
     dvc_yaml.write_text(yaml.safe_dump(stages, sort_keys=False))
     assert job_list(scratch, "snakemake") != job_list(scratch, "dvc")
     check = run(
-        scratch, "python", "scripts/make_dvc_yaml.py", "--project", ".", "--check", check=False
+        scratch, "python", "tools/make_dvc_yaml.py", "--project", ".", "--check", check=False
     )
     assert check.returncode == 1
 
@@ -392,7 +392,7 @@ def test_snakemake_run_matches_the_committed_dvc_lock(tmp_path):
     # The run ended by storing its outputs in DVC (the Snakefile's hand_over: `dvc commit`).
     # Same bytes as the committed lock's, so the lock is unchanged, line for line, and DVC has
     # nothing to do: no command, dependency, parameter or output differs, all are cached.
-    hint = "dvc.lock is stale: run `python scripts/make_dvc_yaml.py && dvc repro` and commit"
+    hint = "dvc.lock is stale: run `python tools/make_dvc_yaml.py && dvc repro` and commit"
     assert run(repo, "git", "diff", "dvc.lock").stdout == "", hint
     assert UP_TO_DATE in run(repo, "dvc", "status").stdout, hint
 
@@ -424,10 +424,10 @@ def test_snakemake_run_matches_the_committed_dvc_lock(tmp_path):
 
     # The README's images are this run's figures, scaled: regenerated, they are the same bytes.
     before = {path.name: path.read_bytes() for path in (repo / "docs/images").glob("*.png")}
-    run(repo, "python", "scripts/docs_images.py")
+    run(repo, "python", "tools/docs_images.py")
     after = {path.name: path.read_bytes() for path in (repo / "docs/images").glob("*.png")}
     assert len(after) >= 4
-    assert after == before, "run `python scripts/docs_images.py` after a default run and commit"
+    assert after == before, "run `python tools/docs_images.py` after a default run and commit"
 
 
 def test_exp_run_set_param_rewrites_only_the_lines_it_sets(tmp_path):
@@ -454,10 +454,10 @@ def test_exp_run_set_param_rewrites_only_the_lines_it_sets(tmp_path):
 
 @pytest.mark.slow
 def test_plots_show_works_offline(small_repo):
-    # scripts/plots_template.py: DVC's page without CDN links, Vega inline (checked in Chromium
+    # tools/plots_template.py: DVC's page without CDN links, Vega inline (checked in Chromium
     # without a network: docs/dvc.md).
     repo, _ = small_repo
-    run(repo, "python", "scripts/plots_template.py")
+    run(repo, "python", "tools/plots_template.py")
     run(repo, "dvc", "plots", "show")
     page = (repo / "dvc_plots/index.html").read_text()
     assert "<script src=" not in page

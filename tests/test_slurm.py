@@ -1,6 +1,6 @@
 """The whole pipeline as SLURM jobs gives the bytes of a local run.
 
-A one-node SLURM cluster on this machine (scripts/slurm_local.sh, a session fixture) runs the
+A one-node SLURM cluster on this machine (tools/slurm_local.sh, a session fixture) runs the
 shared default run's project (default params, small lab) again with `snakemake --profile
 profiles/slurm`: every job must be a SLURM job of its own, every output must equal the local
 run's byte for byte, and once the cluster is stopped, pass or fail, none of its daemons or job
@@ -21,7 +21,7 @@ import pytest
 
 from tests.conftest import PROJECT_FILES, ROOT, artifacts, environment
 
-SCRIPT = str(ROOT / "scripts/slurm_local.sh")
+SCRIPT = str(ROOT / "tools/slurm_local.sh")
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
 DAEMONS = ("munged", "slurmctld", "slurmd")
 # The plugin's first poll 1 s after a job is submitted (then 10 s longer each time it finds

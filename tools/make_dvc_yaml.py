@@ -1,7 +1,7 @@
 """dvc.yaml from the Snakefile: a stage per job with its command, inputs, `params: settings` keys
 and outputs, then metrics and plots. --check compares; --list prints either side's jobs as JSON.
 
-    python scripts/make_dvc_yaml.py [--check | --list snakemake|dvc]
+    python tools/make_dvc_yaml.py [--check | --list snakemake|dvc]
 """
 
 import argparse
@@ -18,7 +18,7 @@ from gdpipe.experiments import EXPERIMENTS
 ROOT = Path(__file__).resolve().parents[1]
 PARAMS_FILE = "params.yaml"  # DVC's default: its keys need no file name in dvc.yaml
 HEADER = """\
-# Generated from the Snakefile by `python scripts/make_dvc_yaml.py`: do not edit by hand.
+# Generated from the Snakefile by `python tools/make_dvc_yaml.py`: do not edit by hand.
 # One stage per Snakemake job, same command, params, inputs (gdpipe's modules as the gdpipe
 # folder) and outputs; tests/test_dvc.py fails when this file and the Snakefile drift apart.
 # Refresh dvc.lock after it with `dvc repro`.
@@ -151,7 +151,7 @@ def main() -> int:
     if target.exists() and target.read_text() == text:
         return 0
     if args.check:
-        print(f"{target} is out of date: run python scripts/make_dvc_yaml.py", file=sys.stderr)
+        print(f"{target} is out of date: run python tools/make_dvc_yaml.py", file=sys.stderr)
         return 1
     target.write_text(text)
     print(f"wrote {target}", file=sys.stderr)

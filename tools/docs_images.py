@@ -1,4 +1,4 @@
-"""Regenerate the README's images from a default run: `python scripts/docs_images.py`. Each is a
+"""Regenerate the README's images from a default run: `python tools/docs_images.py`. Each is a
 figure of results/plots/ scaled to a fixed width and 256 colours; the same run, the same bytes."""
 
 from pathlib import Path

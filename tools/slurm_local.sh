@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A one-node SLURM cluster on this machine, for tests: scripts/slurm_local.sh start|stop|status.
+# A one-node SLURM cluster on this machine, for tests: tools/slurm_local.sh start|stop|status.
 #
 # start   installs Debian's munge, slurmctld, slurmd and slurm-client if missing (apt-get, as
 #         root), writes slurm.conf under a private state dir ($GDPIPE_SLURM_DIR, default
@@ -57,7 +57,7 @@ write_config() {
     rm -rf "${STATE:?}"/{ctld,spool} # a fresh cluster each start: no jobs or state of old ones
     mkdir -p "$STATE"/{ctld,spool,log}
     cat >"$CONF" <<EOF
-# Written by scripts/slurm_local.sh: a one-node test cluster.
+# Written by tools/slurm_local.sh: a one-node test cluster.
 ClusterName=$CLUSTER
 SlurmctldHost=$(hostname)
 SlurmctldParameters=enable_configless

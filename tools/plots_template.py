@@ -1,5 +1,5 @@
 """Make this clone's `dvc plots show` / `diff` work offline (DVC's page loads Vega from a CDN):
-`python scripts/plots_template.py` once; the template carries Snakemake's copies of Vega inline."""
+`python tools/plots_template.py` once; the template carries Snakemake's copies of Vega inline."""
 
 import subprocess
 import sys
