@@ -128,13 +128,15 @@ def read_table(
 
 
 def _numbers(body: str, n_columns: int) -> np.ndarray | None:
-    """A table of finite numbers as float64, else None: pandas' C reader, exact (pandas 3) and
-    7× numpy's loadtxt (0.09 s for a million rows)."""
+    """A table of finite numbers as float64, else None: numpy's reader, exact and 4x the csv's
+    (pandas' is 7× faster, but pandas 3.0.6 rounds some numbers otherwise than 3.1.1)."""
     try:
-        numbers = pd.read_csv(io.StringIO(body), header=None, dtype=np.float64).to_numpy()
-    except ValueError:  # a cell that is not a number, a row of another length, no rows
+        numbers = np.loadtxt(
+            io.StringIO(body), dtype=np.float64, delimiter=",", comments=None, ndmin=2
+        )
+    except ValueError:
         return None
-    # blank lines are skipped and nan and inf taken: the cell-by-cell reader judges those.
+    # loadtxt skips blank lines and takes nan and inf: the cell-by-cell reader judges those.
     if numbers.shape != (body.count("\n"), n_columns) or not np.isfinite(numbers).all():
         return None
     return numbers
