@@ -34,10 +34,10 @@ from gdpipe.optimizers import Optimizer, get_optimizer
 BOUND = 1e6  # a start with |x1| or |x2| beyond this has left every surface: it diverged
 ENGINES = ("auto", "eager", "fused")
 # Point-steps (learning rates × starts × steps) from which `auto` fuses, by device. On a 2-core
-# CPU compiling takes ~4 s per process (~25 s the first time on a machine) and saves ~1.3e-8 s
-# per float64 point-step (little in float32): it pays from ~3e8 point-steps with a warm compile
-# cache, ~2e9 without (docs/performance.md). A GPU's eager steps are already ~100× faster.
-FUSE_FROM = {"cpu": 10**9, "cuda": 10**11}
+# CPU the eager engine's tiles outran the fused step at 10⁶ starts (3.5e7 against 3.2e7 float64
+# point-steps/s) and compiling costs ~4 s a process (~25 s the first time on a machine): `auto`
+# never fuses there (docs/performance.md). A GPU's eager steps are already ~100× faster.
+FUSE_FROM = {"cpu": math.inf, "cuda": 10**11}
 BLOCK = 32768  # starts: the mean sums blocks of them in order, and a CPU thread takes one
 COMPILED = "fused step compiled, its first steps run, in"  # a log line the benchmark reads
 
