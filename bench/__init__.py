@@ -24,6 +24,9 @@ to 1e-12):
   (jax_enable_x64 for float64; `pip install -e '.[bench]'`, else the row says "not installed");
   compile_s: the first call's compile.
 - sweep: 64 learning rates in one `descend` against 64 separate calls; identical per-lr results.
+- sweep_auto: the lab's own job, `python -m scripts.lab_run`, on sincos with plain GD at those
+  64 rates, timed whole as descent_auto is, against the same 64 separate calls; its runs table
+  must hold their final positions, bit for bit.
 - per_sample: Example 3 with batch_size 1, the notebook's loop against `train_linear`, same data
   and initial weights; identical final weights; units: samples/s (1/s = time per epoch × size).
 - data_scale: Example 3's linear regression on 10 million samples, batches of 1,000, one epoch;

@@ -161,50 +161,71 @@ def _descent(size: int, dtype: str, device: str, engine: str = "fused") -> dict:
     return {**row, "compile_s": compiled if engine == "fused" else math.nan}
 
 
-def _descent_auto(size: int, dtype: str, device: str) -> dict:
-    """The pipeline's own job, `python -m scripts.descend` on these starts with 100 steps of
-    sincos at the notebook's rate: process start, imports, reading the starts, the engine
-    `auto` picks (and its compile), the summaries and the tables written, timed whole."""
+def _job(step: str, sections: dict, inputs: dict, outputs: tuple, extra: list = ()) -> dict:
+    """A pipeline step's job, `python -m scripts.<step>`, in a scratch folder: the default params
+    with `sections` updated ({section: {key: value}} or {key: value}), its `inputs` written
+    ({argument: table}), `extra` arguments and its `outputs` (file names; the argument is the
+    stem) read back where they are tables. Process start, imports, the engine `auto` picks (and
+    its compile) and the tables written, timed whole: seconds, engine, compile_s, tables."""
     import pandas as pd
     import yaml
 
     from gdpipe import io
     from gdpipe.descent import COMPILED
 
-    starts = _starts(size)
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
         params = yaml.safe_load(Path("params.yaml").read_text())
-        params["device"] = device
-        params["surface"].update(
-            name="sincos", n_starts=size, steps=STEPS, lr=NOTEBOOK_LR, low=0.0, high=10.0, paths=8
-        )
+        for key, value in sections.items():
+            params[key] = params[key] | value if isinstance(value, dict) else value
         (work / "params.yaml").write_text(yaml.safe_dump(params))
-        io.write_table(work / "starts.csv", pd.DataFrame(starts, columns=["x1", "x2"]))
-        files = {"trajectories": "t.csv", "history": "h.csv", "metrics": "m.json"}
-        files |= {"log": "job.log", "provenance": "job.json"}
-        paths = {argument: work / name for argument, name in files.items()}
-        command = [sys.executable, "-m", "scripts.descend", "--params", str(work / "params.yaml")]
-        command += ["--starts", str(work / "starts.csv")]
+        paths = {Path(name).stem: work / name for name in [*(f"{i}.csv" for i in inputs), *outputs]}
+        paths |= {"log": work / "job.log", "provenance": work / "job.json"}
+        for name, table in inputs.items():
+            io.write_table(paths[name], table)
+        command = [sys.executable, "-m", f"scripts.{step}", "--params", str(work / "params.yaml")]
         command += [arg for name, path in paths.items() for arg in (f"--{name}", str(path))]
+        command += list(extra)
         began = time.perf_counter()
         done = subprocess.run(command, capture_output=True, text=True)
         seconds = time.perf_counter() - began
         if done.returncode != 0:
-            raise AssertionError(f"descent_auto {size}: the job failed\n{done.stderr[-3000:]}")
-        engine = json.loads(paths["provenance"].read_text())["descent_engine"]
+            raise AssertionError(f"{step}: the job failed\n{done.stderr[-3000:]}")
         log = paths["log"].read_text()
+        engine = json.loads(paths["provenance"].read_text())["descent_engine"]
+        tables = {Path(n).stem: pd.read_csv(work / n) for n in outputs if n.endswith(".csv")}
     compiled = [
         float(line.split(COMPILED)[1].split()[0]) for line in log.splitlines() if COMPILED in line
     ]
+    return {
+        "seconds": seconds,
+        "engine": engine,
+        "compile_s": compiled[0] if compiled else math.nan,
+        **tables,
+    }
+
+
+def _descent_auto(size: int, dtype: str, device: str) -> dict:
+    """The pipeline's own job, `python -m scripts.descend` on these starts with 100 steps of
+    sincos at the notebook's rate, timed whole (_job)."""
+    import pandas as pd
+
+    starts = _starts(size)
+    surface = dict(name="sincos", n_starts=size, steps=STEPS, lr=NOTEBOOK_LR, low=0.0, high=10.0)
+    job = _job(
+        "descend",
+        {"device": device, "surface": surface | {"paths": 8}},
+        {"starts": pd.DataFrame(starts, columns=["x1", "x2"])},
+        ("trajectories.csv", "history.csv", "metrics.json"),
+    )
     _, base = _notebook_end(starts, size)
     work_done = size * STEPS
     return {
         "baseline_per_s": work_done / base,
-        "per_s": work_done / seconds,
+        "per_s": work_done / job["seconds"],
         "peak_mib": math.nan,  # the job's own process
-        "compile_s": compiled[0] if compiled else math.nan,
-        "engine": engine,
+        "compile_s": job["compile_s"],
+        "engine": job["engine"],
     }
 
 
@@ -274,15 +295,22 @@ def _sincos_gradient(p, xp):
     return xp.stack([d1, d2])
 
 
+def _sweep_starts(size: int, dtype: str, device: str) -> tuple:
+    """The sweep's starts (size, 2) in [0, 10)² and its 64 learning rates, 1e-4 to 1."""
+    import torch
+
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(size, 2, generator=g, dtype=getattr(torch, dtype)) * 10).to(device)
+    return x, torch.logspace(-4, 0, 64, dtype=x.dtype).tolist()
+
+
 def _sweep(size: int, dtype: str, device: str) -> dict:
     import torch
 
     from gdpipe.descent import descend
 
     device, sync = _device(device)
-    g = torch.Generator().manual_seed(0)
-    x = (torch.rand(size, 2, generator=g, dtype=getattr(torch, dtype)) * 10).to(device)
-    lrs = torch.logspace(-4, 0, 64, dtype=x.dtype).tolist()
+    x, lrs = _sweep_starts(size, dtype, device)
     batched = {}
     seconds = _timed(lambda: batched.update(r=descend("sincos", "sgd", x, lrs, STEPS)), sync)
     peak = _peak_mib()
@@ -299,6 +327,42 @@ def _sweep(size: int, dtype: str, device: str) -> dict:
                 raise AssertionError(f"sweep: lr {lrs[k]} {name} differs from its own run")
     work = len(lrs) * size * STEPS
     return {"baseline_per_s": work / base, "per_s": work / seconds, "peak_mib": peak}
+
+
+def _sweep_auto(size: int, dtype: str, device: str) -> dict:
+    """The lab's own job, `python -m scripts.lab_run` on sincos with plain GD at the sweep's 64
+    learning rates, 100 steps, timed whole (_job), against the sweep's baseline: 64 separate
+    `descend` calls in this process. Its runs table must end where those calls do, bit for bit."""
+    import numpy as np
+    import pandas as pd
+    import torch
+
+    from gdpipe.descent import descend
+
+    x, lrs = _sweep_starts(size, dtype, "cpu")
+    lab = dict(surfaces=["sincos"], optimizers=["sgd"], lrs=lrs, n_starts=size, steps=STEPS)
+    job = _job(
+        "lab_run",
+        {"device": device, "lab": lab | {"paths": 8}},
+        {"starts": pd.DataFrame(x.numpy(), columns=["x1", "x2"])},
+        ("runs.csv", "hits.csv", "paths.csv", "history.csv"),
+        ["--surface", "sincos"],
+    )
+    separate = {}
+    base = _timed(
+        lambda: separate.update(r=[descend("sincos", "sgd", x, [lr], STEPS) for lr in lrs])
+    )
+    ours = job["runs"][["x1", "x2"]].to_numpy().reshape(len(lrs), size, 2)  # by lr, then start
+    theirs = torch.stack([r.final[0] for r in separate["r"]]).numpy()
+    if not np.array_equal(ours, theirs, equal_nan=True):
+        raise AssertionError("sweep_auto: the job's final positions differ from the 64 runs'")
+    work = len(lrs) * size * STEPS
+    return {
+        "baseline_per_s": work / base,
+        "per_s": work / job["seconds"],
+        "peak_mib": math.nan,  # the job's own process
+        "engine": job["engine"],
+    }
 
 
 def _example3(size: int):
@@ -365,6 +429,7 @@ CASES = {
     "torch_compile": _torch_compile,
     "jax": _jax,
     "sweep": _sweep,
+    "sweep_auto": _sweep_auto,
     "per_sample": _per_sample,
     "data_scale": _data_scale,
 }

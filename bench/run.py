@@ -41,11 +41,16 @@ def plan(device: str, cases: list[str]) -> list[tuple[str, int, str]]:
     sizes = {
         "descent_auto": descent_sizes[1:],  # a job of its own: its process start is in the time
         "sweep": [1_000],
+        "sweep_auto": [1_000],
         "per_sample": [1_000],
         "data_scale": [10_000_000],
     }
     both = ["float64", "float32"]
-    dtypes = {"descent_auto": ["float64"], "sweep": ["float64"]}  # the pipeline's runs float64
+    dtypes = {
+        "descent_auto": ["float64"],
+        "sweep": ["float64"],
+        "sweep_auto": ["float64"],
+    }  # the pipeline's runs float64
     for case in DESCENT:
         sizes[case], dtypes[case] = descent_sizes, both
     return [

@@ -56,6 +56,22 @@ def test_the_pipeline_s_own_job_is_timed_whole_and_names_its_engine():
     assert row["per_s"] > 0
 
 
+def test_the_lab_s_own_job_ends_where_64_separate_runs_do():
+    row = cases.CASES["sweep_auto"](200, "float64", "cpu")
+    assert row["engine"] == "eager"
+    assert row["per_s"] > 0
+
+
+def test_a_lab_job_that_disagrees_is_an_error(monkeypatch):
+    # The 64 separate runs one step short: the job's runs table no longer matches them.
+    from gdpipe import descent
+
+    original = descent.descend
+    monkeypatch.setattr(descent, "descend", lambda *a, **k: original(*a[:4], a[4] - 1, **k))
+    with pytest.raises(AssertionError, match="sweep_auto: the job's final positions differ"):
+        cases.CASES["sweep_auto"](50, "float64", "cpu")
+
+
 def test_per_sample_training_ends_with_the_notebooks_weights():
     assert set(cases.CASES["per_sample"](50, "float32", "cpu")) == ROW
 
