@@ -161,16 +161,15 @@ def _descent(size: int, dtype: str, device: str, engine: str = "fused") -> dict:
     return {**row, "compile_s": compiled if engine == "fused" else math.nan}
 
 
-def _job(step: str, sections: dict, inputs: dict, outputs: tuple, extra: list = ()) -> dict:
+def _job(step: str, sections: dict, inputs: dict, outputs: tuple, extra=(), read=()) -> dict:
     """A pipeline step's job, `python -m scripts.<step>`, in a scratch folder: the default params
     with `sections` updated ({section: {key: value}} or {key: value}), its `inputs` written
     ({argument: table}), `extra` arguments and its `outputs` (file names; the argument is the
-    stem) read back where they are tables. Process start, imports, the engine `auto` picks (and
-    its compile) and the tables written, timed whole: seconds, engine, compile_s, tables."""
-    import pandas as pd
+    stem), the lab tables named in `read` read back. Process start, imports, the engine `auto`
+    picks (and its compile) and the tables written, timed whole: seconds, engine, compile_s."""
     import yaml
 
-    from gdpipe import io
+    from gdpipe import io, lab
     from gdpipe.descent import COMPILED
 
     with tempfile.TemporaryDirectory() as folder:
@@ -193,7 +192,7 @@ def _job(step: str, sections: dict, inputs: dict, outputs: tuple, extra: list = 
             raise AssertionError(f"{step}: the job failed\n{done.stderr[-3000:]}")
         log = paths["log"].read_text()
         engine = json.loads(paths["provenance"].read_text())["descent_engine"]
-        tables = {Path(n).stem: pd.read_csv(work / n) for n in outputs if n.endswith(".csv")}
+        tables = {name: io.read_table(paths[name], **lab.TABLES[name]) for name in read}
     compiled = [
         float(line.split(COMPILED)[1].split()[0]) for line in log.splitlines() if COMPILED in line
     ]
@@ -347,6 +346,7 @@ def _sweep_auto(size: int, dtype: str, device: str) -> dict:
         {"starts": pd.DataFrame(x.numpy(), columns=["x1", "x2"])},
         ("runs.csv", "hits.csv", "paths.csv", "history.csv"),
         ["--surface", "sincos"],
+        read=["runs"],
     )
     separate = {}
     base = _timed(
