@@ -1,7 +1,7 @@
 """The whole pipeline as SLURM jobs gives the bytes of a local run.
 
 A one-node SLURM cluster on this machine (tools/slurm_local.sh, a session fixture) runs the
-shared default run's project (default params, small lab) again with `snakemake --profile
+shared default run's project (default params, small lab) with `snakemake --profile
 profiles/slurm`: every job must be a SLURM job of its own, every output must equal the local
 run's byte for byte, and once the cluster is stopped, pass or fail, none of its daemons or job
 processes may be left.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import PROJECT_FILES, ROOT, artifacts, environment
+from tests.conftest import ROOT, SMALL_LAB, artifacts, copy_project, environment
 
 SCRIPT = str(ROOT / "tools/slurm_local.sh")
 SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
@@ -117,22 +117,13 @@ def slurm_cluster(tmp_path_factory):
     assert _job_processes(state) == []
 
 
-def _copy_sources(run: Path, dest: Path) -> Path:
-    """The project files of a run (its code and params, whatever the checkout holds now)."""
-    dest.mkdir(parents=True)
-    for name in PROJECT_FILES:
-        if (run / name).is_dir():
-            shutil.copytree(run / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(run / name, dest / name)
-    return dest
-
-
 @pytest.mark.slow
 def test_every_job_is_a_slurm_job_and_gives_the_bytes_of_a_local_run(
-    slurm_cluster, default_run, tmp_path
+    slurm_cluster, request, tmp_path
 ):
-    project = _copy_sources(default_run, tmp_path / "project")
+    # The shared default run's project, copied from the checkout: the run on the cluster, mostly
+    # waiting on job states, starts while another worker makes the local run it is compared with.
+    project = copy_project(tmp_path / "project", SMALL_LAB)
     run = subprocess.run(
         [SNAKEMAKE, "--profile", "profiles/slurm", *TEST_CLUSTER_ARGS],
         cwd=project,
@@ -165,7 +156,7 @@ def test_every_job_is_a_slurm_job_and_gives_the_bytes_of_a_local_run(
         slurm_id: "COMPLETED" for slurm_id in submitted.values()
     }
 
-    local, on_slurm = artifacts(default_run), artifacts(project)
+    local, on_slurm = artifacts(request.getfixturevalue("default_run")), artifacts(project)
     assert sorted(on_slurm) == sorted(local)
     assert [name for name in local if on_slurm[name] != local[name]] == []
 
