@@ -100,12 +100,16 @@ SMALL_LAB = {"lab": {**SMALL["lab"], "surfaces": ["sincos", "bowl"]}}
 # outputs, threads, shell command) asks for it, as a user would.
 JOB_BLOCKS = ("--quiet", "host")
 
-# The longest files (end-to-end runs) first: pytest-xdist hands files to workers in this order,
-# so none of them is left to run alone at the end.
+# The longest files (end-to-end runs) first: pytest-xdist hands files to workers in this order
+# (`--no-loadscope-reorder`), so none of them is left to run alone at the end. The SLURM run,
+# mostly waiting on job states, makes the shared default run meanwhile; the DVC files need none
+# and mostly run one process at a time.
 LONGEST_FIRST = (
     "test_slurm",
     "test_dvc",
+    "test_dvc_runs",
     "test_robustness",
+    "test_descent",
     "test_pipeline",
     "test_environment",
     "test_scale",

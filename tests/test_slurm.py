@@ -121,18 +121,24 @@ def slurm_cluster(tmp_path_factory):
 def test_every_job_is_a_slurm_job_and_gives_the_bytes_of_a_local_run(
     slurm_cluster, request, tmp_path
 ):
-    # The shared default run's project, copied from the checkout: the run on the cluster, mostly
-    # waiting on job states, starts while another worker makes the local run it is compared with.
+    # The shared default run's project, copied from the checkout. The run on the cluster mostly
+    # waits on job states: meanwhile this worker makes (or waits for) the local run it is
+    # compared with.
     project = copy_project(tmp_path / "project", SMALL_LAB)
-    run = subprocess.run(
+    run = subprocess.Popen(
         [SNAKEMAKE, "--profile", "profiles/slurm", *TEST_CLUSTER_ARGS],
         cwd=project,
         env=environment(),
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
-        timeout=RUN_TIMEOUT,
     )
-    output = run.stdout + run.stderr
+    try:
+        local = artifacts(request.getfixturevalue("default_run"))
+        output, _ = run.communicate(timeout=RUN_TIMEOUT)
+    finally:
+        run.kill()  # no-op once it has ended
+        run.wait()
     assert run.returncode == 0, output[-5000:]
     # Snakemake adds the workflow's own profile (rerun-incomplete) to the one named.
     assert "Using profiles profiles/slurm and workflow specific profile profiles/default" in output
@@ -156,7 +162,7 @@ def test_every_job_is_a_slurm_job_and_gives_the_bytes_of_a_local_run(
         slurm_id: "COMPLETED" for slurm_id in submitted.values()
     }
 
-    local, on_slurm = artifacts(request.getfixturevalue("default_run")), artifacts(project)
+    on_slurm = artifacts(project)
     assert sorted(on_slurm) == sorted(local)
     assert [name for name in local if on_slurm[name] != local[name]] == []
 
