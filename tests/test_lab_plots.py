@@ -339,6 +339,25 @@ def test_paths_gif_is_an_animation_with_the_same_bytes_each_time(lab, best):
     assert lab_plots.paths_gif(SINCOS, lab["paths"], best, frames=8) == gif
 
 
+def test_gif_frames_are_the_whole_figure_redrawn(lab, best):
+    # A frame redraws only the paths and what lies above them (stars, ends) over a copy of the
+    # rest; the first and the last frame must equal the whole figure drawn at their steps.
+    gif = Image.open(io.BytesIO(lab_plots.paths_gif(SINCOS, lab["paths"], best, frames=8)))
+    fig, title, show_until, steps, _ = lab_plots._paths_axes(
+        SINCOS, lab["paths"], best, None, dpi=80
+    )
+    canvas, heading, palette = FigureCanvasAgg(fig), title.get_text(), lab_plots._gif_palette()
+    for frame, step in ((0, 0), (gif.n_frames - 1, steps)):
+        show_until(step)
+        title.set_text(f"{heading}: step {step}")
+        canvas.draw()
+        fig.set_layout_engine("none")  # laid out at the first frame, as the GIF is
+        whole = Image.fromarray(np.asarray(canvas.buffer_rgba())[..., :3])
+        whole = whole.quantize(palette=palette, dither=Image.Dither.NONE).convert("RGB")
+        gif.seek(frame)
+        assert np.array_equal(np.asarray(gif.convert("RGB")), np.asarray(whole)), step
+
+
 def test_a_learning_rate_that_lost_every_start_is_marked_where_on_the_top_edge():
     # sgd on the bowl (κ 100) diverges from every start at lr 0.03: its curve leaves the plot
     # through the top, and the × marks the last step with a start left, on that edge.
