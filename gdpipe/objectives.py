@@ -74,12 +74,9 @@ class Surface:
 def _sincos(p, kappa=None):
     xp, x1, x2 = _xp(p), p[..., 0], p[..., 1]
     s1, c1, s2, c2 = xp.sin(x1), xp.cos(x1), xp.sin(x2), xp.cos(x2)
-    half1, half2 = x1 / 2, x2 / 2
-    h1, k1, h2, k2 = xp.sin(half1), xp.cos(half1), xp.sin(half2), xp.cos(half2)
+    h1, k1, h2, k2 = xp.sin(x1 / 2), xp.cos(x1 / 2), xp.sin(x2 / 2), xp.cos(x2 / 2)
     f = s1 * c2 + h1 * k2
-    d1 = c1 * c2 + 0.5 * k1 * k2
-    d2 = -s1 * s2 - 0.5 * h1 * h2
-    return f, (d1, d2)
+    return f, (c1 * c2 + 0.5 * k1 * k2, -s1 * s2 - 0.5 * h1 * h2)
 
 
 def _himmelblau(p, kappa=None):
@@ -100,15 +97,12 @@ def _rastrigin(p, kappa=None):
     xp, x1, x2 = _xp(p), p[..., 0], p[..., 1]
     w1, w2 = 2 * math.pi * x1, 2 * math.pi * x2
     f = 20 + x1 * x1 + x2 * x2 - 10 * (xp.cos(w1) + xp.cos(w2))
-    d1 = 2 * x1 + 20 * math.pi * xp.sin(w1)
-    d2 = 2 * x2 + 20 * math.pi * xp.sin(w2)
-    return f, (d1, d2)
+    return f, (2 * x1 + 20 * math.pi * xp.sin(w1), 2 * x2 + 20 * math.pi * xp.sin(w2))
 
 
 def _beale(p, kappa=None):
     x1, x2 = p[..., 0], p[..., 1]
-    y2 = x2 * x2
-    y3 = y2 * x2
+    y2, y3 = x2 * x2, x2 * x2 * x2
     a, b, c = 1.5 - x1 + x1 * x2, 2.25 - x1 + x1 * y2, 2.625 - x1 + x1 * y3
     f = a * a + b * b + c * c
     d1 = 2 * (a * (x2 - 1) + b * (y2 - 1) + c * (y3 - 1))
@@ -126,9 +120,7 @@ def _styblinski_tang(p, kappa=None):
     x1, x2 = p[..., 0], p[..., 1]
     q1, q2 = x1 * x1, x2 * x2
     f = 0.5 * ((q1 * q1 - 16 * q1 + 5 * x1) + (q2 * q2 - 16 * q2 + 5 * x2))
-    d1 = 2 * q1 * x1 - 16 * x1 + 2.5
-    d2 = 2 * q2 * x2 - 16 * x2 + 2.5
-    return f, (d1, d2)
+    return f, (2 * q1 * x1 - 16 * x1 + 2.5, 2 * q2 * x2 - 16 * x2 + 2.5)
 
 
 # Listed, not searched for at import (seconds); find_minima checks the list. sincos is sin x1 ∓

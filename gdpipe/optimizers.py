@@ -49,9 +49,7 @@ def sgd() -> Optimizer:
 def _momentum_buffer(g: Tensor, state: dict[str, Tensor], t: int, mu: float) -> Tensor:
     # b₁ = g, then b ← μ·b + g
     b = state["momentum_buffer"]
-    if t == 1:
-        return b.copy_(g)
-    return b.mul_(mu).add_(g)
+    return b.copy_(g) if t == 1 else b.mul_(mu).add_(g)
 
 
 def momentum(momentum: Decay = 0.9) -> Optimizer:
