@@ -57,49 +57,46 @@ def runs_table(optimizer: str, lrs, starts: np.ndarray, result) -> pd.DataFrame:
     first = result.first_hit[..., 0].cpu().numpy().ravel()  # (K·N,)
     final = result.final.cpu().numpy().reshape(K * N, 2)
     diverged = result.diverged_step.cpu().numpy().ravel() >= 0
-    return pd.DataFrame(
-        {
-            "optimizer": optimizer,
-            "lr": np.repeat(np.asarray(lrs, dtype=np.float64), N),
-            "start": np.tile(np.arange(N), K),
-            "x1_start": np.tile(starts[:, 0], K),
-            "x2_start": np.tile(starts[:, 1], K),
-            "x1": final[:, 0],
-            "x2": final[:, 1],
-            "value": result.final_value.cpu().numpy().ravel(),
-            "steps_to_target": _steps(first),
-            "status": np.where(diverged, "diverged", "ok"),
-        }
-    )
+    columns = {
+        "optimizer": optimizer,
+        "lr": np.repeat(np.asarray(lrs, dtype=np.float64), N),
+        "start": np.tile(np.arange(N), K),
+        "x1_start": np.tile(starts[:, 0], K),
+        "x2_start": np.tile(starts[:, 1], K),
+        "x1": final[:, 0],
+        "x2": final[:, 1],
+        "value": result.final_value.cpu().numpy().ravel(),
+        "steps_to_target": _steps(first),
+        "status": np.where(diverged, "diverged", "ok"),
+    }
+    return pd.DataFrame(columns)
 
 
 def history_table(optimizer: str, lrs, result) -> pd.DataFrame:
     """Mean and lowest f per lr × step ((S+1)·K rows, lr-major)."""
     S1, K = result.mean_value.shape
-    return pd.DataFrame(
-        {
-            "optimizer": optimizer,
-            "lr": np.repeat(np.asarray(lrs, dtype=np.float64), S1),
-            "step": np.tile(np.arange(S1), K),
-            "mean_value": result.mean_value.T.cpu().numpy().ravel(),
-            "min_value": result.min_value.T.cpu().numpy().ravel(),
-        }
-    )
+    columns = {
+        "optimizer": optimizer,
+        "lr": np.repeat(np.asarray(lrs, dtype=np.float64), S1),
+        "step": np.tile(np.arange(S1), K),
+        "mean_value": result.mean_value.T.cpu().numpy().ravel(),
+        "min_value": result.min_value.T.cpu().numpy().ravel(),
+    }
+    return pd.DataFrame(columns)
 
 
 def hits_table(optimizer: str, lr: float, k: int, result) -> pd.DataFrame:
     """Steps to each COCO target (targets[1:]) at lr index k: one row per start × target."""
     first = result.first_hit[k, :, 1:].cpu().numpy()  # (N, T)
     N, T = first.shape
-    return pd.DataFrame(
-        {
-            "optimizer": optimizer,
-            "lr": lr,
-            "start": np.repeat(np.arange(N), T),
-            "target": np.tile(result.targets[1:].cpu().numpy(), N),
-            "steps": _steps(first.ravel()),
-        }
-    )
+    columns = {
+        "optimizer": optimizer,
+        "lr": lr,
+        "start": np.repeat(np.arange(N), T),
+        "target": np.tile(result.targets[1:].cpu().numpy(), N),
+        "steps": _steps(first.ravel()),
+    }
+    return pd.DataFrame(columns)
 
 
 def paths_table(optimizer: str, lr: float, k: int, result) -> pd.DataFrame:
@@ -107,18 +104,16 @@ def paths_table(optimizer: str, lr: float, k: int, result) -> pd.DataFrame:
     xy = result.path_positions[:, k].cpu().numpy()  # (S+1, P, 2)
     f = result.path_values[:, k].cpu().numpy()  # (S+1, P)
     S1, P = f.shape
-    table = pd.DataFrame(
-        {
-            "optimizer": optimizer,
-            "lr": lr,
-            "start": np.tile(np.arange(P), S1),
-            "step": np.repeat(np.arange(S1), P),
-            "x1": xy[..., 0].ravel(),
-            "x2": xy[..., 1].ravel(),
-            "value": f.ravel(),
-        }
-    )
-    table = table[np.isfinite(f.ravel())]  # NaN from a start's divergence on
+    columns = {
+        "optimizer": optimizer,
+        "lr": lr,
+        "start": np.tile(np.arange(P), S1),
+        "step": np.repeat(np.arange(S1), P),
+        "x1": xy[..., 0].ravel(),
+        "x2": xy[..., 1].ravel(),
+        "value": f.ravel(),
+    }
+    table = pd.DataFrame(columns)[np.isfinite(f.ravel())]  # NaN from a start's divergence on
     return table.sort_values(["start", "step"], kind="stable").reset_index(drop=True)
 
 

@@ -48,18 +48,17 @@ def summarize_lab(
             for lr, group in table[table["optimizer"] == optimizer].groupby("lr"):
                 reached = group["steps_to_target"].notna()
                 alive = group["status"] != "diverged"
-                rows.append(
-                    {
-                        "surface": surface,
-                        "optimizer": optimizer,
-                        "lr": float(lr),
-                        "starts": len(group),
-                        "success_rate": float(reached.mean()),
-                        "median_steps": float(group.loc[reached, "steps_to_target"].median()),
-                        "diverged": int((~alive).sum()),
-                        "median_gap": float((group.loc[alive, "value"] - f_star).median()),
-                    }
-                )
+                row = {
+                    "surface": surface,
+                    "optimizer": optimizer,
+                    "lr": float(lr),
+                    "starts": len(group),
+                    "success_rate": float(reached.mean()),
+                    "median_steps": float(group.loc[reached, "steps_to_target"].median()),
+                    "diverged": int((~alive).sum()),
+                    "median_gap": float((group.loc[alive, "value"] - f_star).median()),
+                }
+                rows.append(row)
     return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
 
 
