@@ -12,14 +12,12 @@ from gdpipe.training import LOSSES
 
 
 def tensors(frame: pd.DataFrame, columns: tuple[str, ...], device: torch.device) -> tuple:
-    """One float32 tensor per column of a table, on `device`."""
     return tuple(
         torch.tensor(frame[c].to_numpy(), dtype=torch.float32, device=device) for c in columns
     )
 
 
 def predict(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """The model's predictions with autograd fully off."""
     model.eval()
     with torch.inference_mode():
         return model(x)

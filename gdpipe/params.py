@@ -74,7 +74,6 @@ def read_raw_params(path: str | Path) -> Any:
 
 
 def read_params(path: str | Path) -> Params:
-    """Read and validate a params file."""
     return validate_params(read_raw_params(path), source=str(path))
 
 
