@@ -102,32 +102,23 @@ def dvc_stages(project: Path) -> Iterator[Job]:
             )
 
 
-def _plots(found) -> list:
-    curves, images = [], []
-    for job, rule, named in found:
+def generate(project: Path) -> str:
+    """dvc.yaml's text for the project's Snakefile: the header, then stages, metrics, plots."""
+    stages, metrics, curves, images = {}, [], [], []
+    for job, rule, named in _snakemake_jobs(project):
+        stage = stages[job.name] = {"cmd": job.cmd, "deps": list(job.deps)}
+        if job.params:
+            stage["params"] = list(job.params[0][1])
+        stage["outs"] = list(job.outs)
+        if "metrics" in named:
+            metrics.append(named["metrics"])
         if rule in HISTORY_PLOTS:
             kind, x, ys, title = HISTORY_PLOTS[rule]
             experiment = Path(named["history"]).parent.name
             spec = {"x": x, "y": {named["history"]: list(ys)}, "template": "linear"}
             curves.append({f"{experiment}_{kind}": {**spec, "title": f"{experiment}: {title}"}})
         images.extend(out for out in job.outs if out.endswith(".png"))
-    return curves + images
-
-
-def generate(project: Path) -> str:
-    """dvc.yaml's text for the project's Snakefile: the header, then stages, metrics, plots."""
-    found = _snakemake_jobs(project)
-    stages = {}
-    for job, _, _ in found:
-        stage = stages[job.name] = {"cmd": job.cmd, "deps": list(job.deps)}
-        if job.params:
-            stage["params"] = list(job.params[0][1])
-        stage["outs"] = list(job.outs)
-    sections = {
-        "stages": stages,
-        "metrics": [named["metrics"] for _, _, named in found if "metrics" in named],
-        "plots": _plots(found),
-    }
+    sections = {"stages": stages, "metrics": metrics, "plots": curves + images}
     return HEADER + "\n".join(
         yaml.safe_dump({key: value}, sort_keys=False, width=1000) for key, value in sections.items()
     )
