@@ -74,7 +74,8 @@ class Surface:
 def _sincos(p, kappa=None):
     xp, x1, x2 = _xp(p), p[..., 0], p[..., 1]
     s1, c1, s2, c2 = xp.sin(x1), xp.cos(x1), xp.sin(x2), xp.cos(x2)
-    h1, k1, h2, k2 = xp.sin(x1 / 2), xp.cos(x1 / 2), xp.sin(x2 / 2), xp.cos(x2 / 2)
+    half1, half2 = x1 / 2, x2 / 2  # each halved once: the descent's step pays per op
+    h1, k1, h2, k2 = xp.sin(half1), xp.cos(half1), xp.sin(half2), xp.cos(half2)
     f = s1 * c2 + h1 * k2
     return f, (c1 * c2 + 0.5 * k1 * k2, -s1 * s2 - 0.5 * h1 * h2)
 
@@ -102,7 +103,8 @@ def _rastrigin(p, kappa=None):
 
 def _beale(p, kappa=None):
     x1, x2 = p[..., 0], p[..., 1]
-    y2, y3 = x2 * x2, x2 * x2 * x2
+    y2 = x2 * x2
+    y3 = y2 * x2
     a, b, c = 1.5 - x1 + x1 * x2, 2.25 - x1 + x1 * y2, 2.625 - x1 + x1 * y3
     f = a * a + b * b + c * c
     d1 = 2 * (a * (x2 - 1) + b * (y2 - 1) + c * (y3 - 1))

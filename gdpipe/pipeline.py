@@ -18,9 +18,14 @@ from gdpipe.params import LabParams, Params, read_params
 LAB_STEP_KEYS: dict[str, tuple[str, ...]] = {
     "lab_starts": ("seed", "n_starts"),
     "lab_run": (
-        *("n_starts", "optimizers", "lrs", "steps", "target"),
+        "n_starts",
+        "optimizers",
+        "lrs",
+        "steps",
+        "target",
         *hyperparameters(),  # every optimizer's (gdpipe.optimizers)
-        *("condition", "paths"),
+        "condition",
+        "paths",
     ),
     "lab_plot": ("steps", "condition"),  # the ECDF's x axis; the bowl's contour
     # the runs files' and the rows' order; the heatmap's title
@@ -94,7 +99,9 @@ class StepParams:
         return value
 
 
-def read_step_params(path: str | Path, step: str, experiment: str, surface: str | None = None):
+def read_step_params(
+    path: str | Path, step: str, experiment: str, surface: str | None = None
+) -> StepParams:
     """The params file, validated in full, as `step` may read it (StepParams)."""
     return StepParams(read_params(path), step_keys(step, experiment, surface), step)
 

@@ -11,7 +11,11 @@ FIGURES = ("paths.png", "ecdf.png", "basins.png", "learning_rate.png", "paths.gi
 def step(args):
     p = read_step_params(args.params, "lab_plot", "lab", args.surface).lab
     surface = lab.lab_surface(args.surface, p)
-    tables = {n: io.read_table(path, **lab.TABLES[n]) for n in TABLES if (path := getattr(args, n))}
+    tables = {
+        name: io.read_table(path, **lab.TABLES[name])
+        for name in TABLES
+        if (path := getattr(args, name))
+    }
     summary = summarize_lab({surface.name: tables["runs"]})
     best = best_lrs(summary)
     if args.figure == "paths.gif":
