@@ -102,8 +102,8 @@ JOB_BLOCKS = ("--quiet", "host")
 
 # The longest files (end-to-end runs) first: pytest-xdist hands files to workers in this order
 # (`--no-loadscope-reorder`), so none of them is left to run alone at the end. The SLURM run,
-# mostly waiting on job states, makes the shared default run meanwhile; the DVC files need none
-# and mostly run one process at a time.
+# mostly waiting on job states, makes the shared default run meanwhile; the DVC files mostly
+# run one process at a time (test_dvc_runs compares its `dvc repro` with the shared run).
 LONGEST_FIRST = (
     "test_slurm",
     "test_dvc",

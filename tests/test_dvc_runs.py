@@ -1,8 +1,10 @@
-"""DVC runs the pipeline: `dvc repro` on small params, then what a user does next with the repo:
-push and pull, experiments and the queue, a params change with its diffs, and time travel.
+"""DVC runs the pipeline: `dvc repro`, one stage at a time, gives the bytes of Snakemake's run on
+all cores; then what a user does next with the repo: push and pull, experiments and the queue,
+a params change with its diffs, and time travel.
 
-All on one scratch repository (tests/test_dvc.py's clone_tree), `dvc repro` run once for the
-module; each test leaves it as it found it.
+All on one scratch repository (tests/test_dvc.py's clone_tree) with the shared default run's
+params (default, a small lab), `dvc repro` run once for the module; each test leaves it as it
+found it.
 """
 
 import json
@@ -13,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import ROOT, SMALL, artifacts, write_params
+from tests.conftest import ROOT, SMALL_LAB, artifacts, write_params
 from tests.test_dvc import (
     UP_TO_DATE,
     clone_tree,
@@ -44,8 +46,8 @@ def snakemake_plans_nothing(repo: Path) -> bool:
 
 @pytest.fixture(scope="module")
 def small_repo(tmp_path_factory) -> tuple[Path, str]:
-    """A scratch repo with small params, `dvc repro` run once and its dvc.lock committed."""
-    repo = clone_tree(tmp_path_factory.mktemp("dvc") / "repo", SMALL)
+    """A scratch repo with the default run's params, `dvc repro` run once, dvc.lock committed."""
+    repo = clone_tree(tmp_path_factory.mktemp("dvc") / "repo", SMALL_LAB)
     first = run(repo, "dvc", "repro").stdout
     git_commit(repo, "small run")
     return repo, first
@@ -61,11 +63,24 @@ def test_repro_runs_every_stage_then_none(small_repo):
 
 
 @pytest.mark.slow
+def test_dvc_one_stage_at_a_time_gives_the_bytes_of_snakemake_on_all_cores(small_repo, default_run):
+    # DVC runs each stage alone, torch on its default threads; the shared run is Snakemake's with
+    # --cores all, its jobs on the threads Snakemake gives. Every data set, table, checkpoint,
+    # metrics file and figure, and the report.
+    repo, _ = small_repo
+    by_dvc, by_snakemake = artifacts(repo), artifacts(default_run)
+    assert sorted(by_dvc) == sorted(by_snakemake)
+    assert len(by_dvc) > 40
+    assert [name for name in by_dvc if by_dvc[name] != by_snakemake[name]] == []
+
+
+@pytest.mark.slow
 def test_push_then_pull_restores_every_output_and_snakemake_agrees(small_repo, tmp_path):
     repo, _ = small_repo
     before = artifacts(repo)
-    # The small lab (SMALL): the bowl's starts, 4 tables, 3 figures; summary, metrics, heatmap.
-    assert len(before) == 26 + 1 + 4 + 3 + 4 + 1  # and the report
+    # The small lab (SMALL_LAB): two surfaces' starts and 4 tables each, 7 figures (the GIF
+    # among them); its summary, metrics and heatmap.
+    assert len(before) == 26 + 2 + 2 * 4 + 7 + 4 + 1  # and the report
     run(repo, "dvc", "remote", "add", "--local", "-d", "store", str(tmp_path / "remote"))
     run(repo, "dvc", "push")
     # Snakemake never ran here. With DVC up to date, `--touch --forceall` records Snakemake's

@@ -1,20 +1,22 @@
 """End to end: the real Snakemake pipeline on copies of the project, default params (a small lab).
 
-One copy runs with --cores 1 and one with all cores; their data and results must match to the
-byte, the linear model must recover the notebook's line, a re-run must have nothing to do, and a
-change to linear.lr must re-plan the linear experiment's jobs only; a change to a lab setting
-re-plans the lab jobs that read it and what follows, nothing else.
+The shared default run (--cores all; tests/test_dvc_runs.py checks that `dvc repro`, one stage at
+a time, makes the same bytes) must write every output, the linear model must recover the
+notebook's line, a re-run must have nothing to do, and a change to linear.lr must re-plan the
+linear experiment's jobs only; a change to a lab setting re-plans the lab jobs that read it and
+what follows, nothing else.
 """
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
 from gdpipe.checkpoint import load_checkpoint
-from tests.conftest import JOB_BLOCKS, SMALL_LAB, artifacts, copy_project, snakemake
+from tests.conftest import JOB_BLOCKS, SMALL_LAB, snakemake
 
 pytestmark = pytest.mark.slow
 
@@ -63,30 +65,19 @@ OUTPUTS = [
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, default_run):
-    """The pipeline run twice on default params (a small lab): --cores 1 here, and --cores all
-    (shared by every worker: the tests that edit params.yaml edit the serial run's)."""
-    serial = copy_project(tmp_path_factory.mktemp("serial"), SMALL_LAB)
-    snakemake(serial, "--cores", "1")
-    return serial, default_run
+def project(tmp_path_factory, default_run):
+    """A copy of the shared default run, for the tests that edit params.yaml (and put it back)."""
+    return shutil.copytree(default_run, tmp_path_factory.mktemp("edited") / "project")
 
 
-def test_every_output_is_written(runs):
-    _, project = runs
+def test_every_output_is_written(default_run):
     for name in OUTPUTS:
-        assert (project / name).stat().st_size > 0, name
-    assert not list(project.rglob(".*.tmp")), "temporary files left behind"
+        assert (default_run / name).stat().st_size > 0, name
+    assert not list(default_run.rglob(".*.tmp")), "temporary files left behind"
 
 
-def test_byte_identical_whatever_the_core_count(runs):
-    serial, parallel = runs
-    a, b = artifacts(serial), artifacts(parallel)
-    assert sorted(a) == sorted(b)
-    assert [name for name in a if a[name] != b[name]] == []
-
-
-def test_linear_recovers_the_notebook_line(runs):
-    _, project = runs
+def test_linear_recovers_the_notebook_line(default_run):
+    project = default_run
     metrics = json.loads((project / "results/metrics/linear.json").read_text())
     assert metrics["status"] == "ok"
     assert abs(metrics["weight"] - 0.7) < 0.005
@@ -98,8 +89,8 @@ def test_linear_recovers_the_notebook_line(runs):
     assert info["epochs_completed"] == 50
 
 
-def test_metrics_have_the_documented_keys(runs):
-    _, project = runs
+def test_metrics_have_the_documented_keys(default_run):
+    project = default_run
     keys = {
         "linear": {"weight", "bias", "train_loss", "test_loss", "status"},
         "quadratic": {"a", "b", "c", "train_loss", "test_loss", "status"},
@@ -122,8 +113,8 @@ def test_metrics_have_the_documented_keys(runs):
     assert 0.9 <= surface["fraction_decreased"] <= 1.0
 
 
-def test_histories_cover_every_epoch(runs):
-    _, project = runs
+def test_histories_cover_every_epoch(default_run):
+    project = default_run
     linear = (project / "results/linear/history.csv").read_text().splitlines()
     assert linear[0] == "epoch,train_loss,test_loss"
     assert len(linear) == 1 + 51  # header, epoch 0 (start) .. 50
@@ -132,8 +123,8 @@ def test_histories_cover_every_epoch(runs):
     assert len(quadratic) == 1 + 21
 
 
-def test_summary_lists_every_metric(runs):
-    _, project = runs
+def test_summary_lists_every_metric(default_run):
+    project = default_run
     summary = (project / "results/summary.csv").read_text()
     for name in ("surface", "quadratic", "linear"):
         metrics = json.loads((project / f"results/metrics/{name}.json").read_text())
@@ -156,14 +147,12 @@ def _planned_outputs(project: Path) -> set[str]:
     return planned
 
 
-def test_rerun_has_nothing_to_do(runs):
-    project, _ = runs
+def test_rerun_has_nothing_to_do(project):
     out = snakemake(project, "--dry-run", "--cores", "1").stdout
     assert "Nothing to be done" in out
 
 
-def test_changing_linear_lr_replans_only_the_linear_experiment(runs):
-    project, _ = runs
+def test_changing_linear_lr_replans_only_the_linear_experiment(project):
     params_file = project / "params.yaml"
     original = params_file.read_text()
     params = yaml.safe_load(original)
@@ -219,8 +208,8 @@ def _planned_with(project: Path, **lab) -> set[str]:
         params_file.write_text(original)
 
 
-def test_lab_tables_have_one_row_per_run_and_empty_cells(runs):
-    _, project = runs
+def test_lab_tables_have_one_row_per_run_and_empty_cells(default_run):
+    project = default_run
     lab = SMALL_LAB["lab"]
     for surface in lab["surfaces"]:
         lines = (project / f"results/lab/{surface}/runs.csv").read_text().splitlines()
@@ -238,19 +227,16 @@ def test_lab_tables_have_one_row_per_run_and_empty_cells(runs):
     assert metrics["bowl"]["adam"]["best_lr"] in lab["lrs"]
 
 
-def test_changing_lab_momentum_replans_the_lab_runs_and_what_follows(runs):
-    project, _ = runs
+def test_changing_lab_momentum_replans_the_lab_runs_and_what_follows(project):
     planned = _planned_with(project, momentum=0.5)
     assert planned == _lab_run_and_after("sincos") | _lab_run_and_after("bowl") | LAB_COMBINED
 
 
-def test_changing_lab_condition_replans_the_bowl_alone(runs):
-    project, _ = runs
+def test_changing_lab_condition_replans_the_bowl_alone(project):
     assert _planned_with(project, condition=10.0) == _lab_run_and_after("bowl") | LAB_COMBINED
 
 
-def test_adding_a_lab_surface_plans_its_jobs_and_the_combined_outputs(runs):
-    project, _ = runs
+def test_adding_a_lab_surface_plans_its_jobs_and_the_combined_outputs(project):
     surfaces = [*SMALL_LAB["lab"]["surfaces"], "styblinski_tang"]
     own = {
         "data/lab/styblinski_tang/starts.csv",
@@ -260,8 +246,7 @@ def test_adding_a_lab_surface_plans_its_jobs_and_the_combined_outputs(runs):
     assert _planned_with(project, surfaces=surfaces) == own | LAB_COMBINED
 
 
-def test_big_descent_jobs_ask_for_threads_and_small_ones_leave_the_cores(runs):
-    project, _ = runs
+def test_big_descent_jobs_ask_for_threads_and_small_ones_leave_the_cores(project):
     params_file = project / "params.yaml"
     original = params_file.read_text()
     params = yaml.safe_load(original)
@@ -282,13 +267,12 @@ def test_big_descent_jobs_ask_for_threads_and_small_ones_leave_the_cores(runs):
     assert threads["train"] == {1}
 
 
-def test_checkpoints_record_exactly_the_keys_training_declares(runs):
+def test_checkpoints_record_exactly_the_keys_training_declares(default_run):
     import torch
 
     from gdpipe.experiments import TRAINED
     from gdpipe.pipeline import step_keys
 
-    _, project = runs
     for model in TRAINED:
-        payload = torch.load(project / f"results/{model}/checkpoint.pt", weights_only=True)
+        payload = torch.load(default_run / f"results/{model}/checkpoint.pt", weights_only=True)
         assert list(payload["config"]) == step_keys("train", model), model
